@@ -1,0 +1,60 @@
+"""`python -m pytest_optbench compare OLD NEW`: the optbench table outside pytest."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pytest_optbench",
+                                     description="Work with stored optbench results and baselines.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    compare = commands.add_parser(
+        "compare", help="compare two results or baseline files",
+        description="Compare NEW against OLD, metric by metric, with the tolerances of the suite "
+                    "(taken from NEW when it is a results file) or the metrics' defaults. "
+                    "Either file may be a results file (--optbench-json) or a baseline file.")
+    compare.add_argument("old", type=Path, help="the reference: a results or baseline file")
+    compare.add_argument("new", type=Path, help="the file to judge: a results or baseline file")
+    compare.add_argument("--fail-on-regression", action="store_true",
+                         help="exit with status 1 when any metric got worse than allowed")
+    compare.add_argument("--device-type", choices=["cpu", "cuda"],
+                         help="compare only entries recorded on this device type")
+    compare.add_argument("-v", "--verbose", action="store_true", help="show every row")
+    return parser
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from .compare import InputError, compare, has_regression, load_records
+    from .report import render_table, summary_line
+
+    try:
+        old, new = load_records(args.old), load_records(args.new)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    compared = compare(old, new, args.device_type)
+    if not compared:
+        print("nothing to compare: neither file holds a case"
+              + (f" on {args.device_type}" if args.device_type else ""))
+        return 0
+    table = render_table(compared, verbose=args.verbose)
+    if table:
+        print(table)
+    print(summary_line(compared).replace("optbench:", f"compare {args.old} -> {args.new}:"))
+    if args.fail_on_regression and has_regression(compared):
+        return 1
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "compare":
+        return run_compare(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Thresholds and baseline comparisons -> one row per metric, every violation at once."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Mapping, Sequence
+
+from .metrics import Metric, format_value
+from .spec import BaselineCheck, Expectation
+
+# Row statuses. Upper case ones fail the case.
+PASS, IMPROVED, RECORDED, KNOWN = "pass", "improved", "recorded", "known"
+FAIL, REGRESSION, CHANGED = "FAIL", "REGRESSION", "CHANGED"
+MISSING, STALE, DIVERGED, ERROR = "MISSING", "STALE", "DIVERGED", "ERROR"
+FAILING = frozenset({FAIL, REGRESSION, CHANGED, MISSING, STALE, DIVERGED, ERROR})
+# Table order: what needs attention first.
+# "stale", "new" and "removed" are what `compare` says of cases it cannot or need not judge.
+SEVERITY = [ERROR, DIVERGED, FAIL, REGRESSION, CHANGED, STALE, MISSING, "stale", "new", "removed",
+            IMPROVED, RECORDED, KNOWN, PASS]
+
+
+@dataclass(frozen=True)
+class BaselineView:
+    """What the checks need to know about a case's stored baseline."""
+
+    state: str                                   # ok | missing | stale
+    metrics: Mapping[str, Sequence[float | None]] | None = None
+    provenance: Mapping | None = None
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    case: str
+    metric: str
+    value: float | None
+    baseline: float | None
+    delta: float | None
+    limit: str
+    status: str
+    detail: str = ""
+    compared: bool = False   # a baseline comparison happened (not recorded, missing or stale)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def mean(values: Sequence[float | None] | None) -> float | None:
+    present = [v for v in values or () if v is not None and math.isfinite(v)]
+    return sum(present) / len(present) if present else None
+
+
+def margin(metric: Metric, check: BaselineCheck, baseline: float) -> float:
+    """How far a value may move from its baseline before it counts."""
+    absolute = check.tolerance if check.tolerance is not None else metric.tolerance
+    relative = check.rel_tolerance if check.rel_tolerance is not None else metric.rel_tolerance
+    return max(absolute, relative * abs(baseline))
+
+
+def check_metric(case: str, metric: Metric, expectation: Expectation,
+                 values: Sequence, baseline: BaselineView, relaxed: bool,
+                 updating: bool) -> Row:
+    if metric.curve:
+        return _check_curve(case, metric, expectation, values, baseline, updating)
+    value = mean(values)
+    compared = False
+    problems: list[str] = []
+    status = PASS
+    lower, upper = None, None
+    if not (relaxed and metric.convergence):
+        lower, upper = expectation.min, expectation.max
+    if lower is not None and (value is None or value < lower):
+        problems.append(f"below the minimum {format_value(lower)}")
+    if upper is not None and (value is None or value > upper):
+        problems.append(f"above the maximum {format_value(upper)}")
+    if problems:
+        status = FAIL
+
+    base = mean(baseline.metrics.get(metric.name)) if baseline.metrics else None
+    delta = value - base if value is not None and base is not None else None
+    check = expectation.baseline
+    if check is not None and updating:
+        status = status if status == FAIL else RECORDED
+    elif check is not None and baseline.state != "ok":
+        problems.append(baseline.detail)
+        status = FAIL if status == FAIL else (STALE if baseline.state == "stale" else MISSING)
+        base, delta = None, None
+    elif check is not None:
+        compared = True
+        verdict, bound = _compare(metric, check, value, base)
+        if verdict in (REGRESSION, CHANGED):
+            problems.append(f"{'worse than' if verdict == REGRESSION else 'changed from'} "
+                            f"the baseline {format_value(base)} by more than the tolerance")
+            status = FAIL if status == FAIL else verdict
+        elif verdict == IMPROVED and status == PASS:
+            status = IMPROVED
+        lower, upper = _tighter(metric, lower, upper, bound)
+    if status == PASS and relaxed and metric.convergence:
+        status = KNOWN
+    return Row(case, metric.name, value, base, delta, _limit_text(lower, upper), status,
+               "; ".join(problems), compared)
+
+
+def mean_curve(curves: Sequence[Sequence[float | None]] | None) -> list[float | None]:
+    """Point by point mean over seeds of per-seed curves."""
+    curves = [c for c in curves or () if c is not None]
+    if not curves or len({len(c) for c in curves}) != 1:
+        return []
+    return [mean(points) for points in zip(*curves)]
+
+
+def _check_curve(case: str, metric: Metric, expectation: Expectation, values: Sequence,
+                 baseline: BaselineView, updating: bool) -> Row:
+    """A curve against the baseline's: its largest deviation, in the curve's own units."""
+    check = expectation.baseline or BaselineCheck()
+    limit = check.tolerance if check.tolerance is not None else metric.tolerance
+    limit_text = f"<= {format_value(limit)}"
+    if updating:
+        return Row(case, metric.name, None, None, None, limit_text, RECORDED)
+    if baseline.state != "ok":
+        status = STALE if baseline.state == "stale" else MISSING
+        return Row(case, metric.name, None, None, None, limit_text, status, baseline.detail)
+    current = mean_curve(values)
+    stored = mean_curve(baseline.metrics.get(metric.name) if baseline.metrics else None)
+    if len(current) != len(stored):
+        return Row(case, metric.name, None, None, None, limit_text, CHANGED,
+                   f"{len(current)} points against {len(stored)} in the baseline", compared=True)
+    worst, where = 0.0, None
+    for index, (now, then) in enumerate(zip(current, stored)):
+        if now is None and then is None:
+            continue
+        gap = abs(now - then) if now is not None and then is not None else float("inf")
+        if gap > worst:
+            worst, where = gap, index
+    if where is None or worst <= limit:
+        return Row(case, metric.name, worst, None, None, limit_text, PASS, compared=True)
+    detail = (f"largest change at point {where + 1} of {len(current)}: "
+              f"{format_value(current[where])} against {format_value(stored[where])}")
+    return Row(case, metric.name, worst, None, None, limit_text, CHANGED, detail, compared=True)
+
+
+def _compare(metric: Metric, check: BaselineCheck, value: float | None,
+             base: float | None) -> tuple[str, tuple[float | None, float | None]]:
+    """Verdict against the baseline, and the (low, high) bounds it implies."""
+    if base is None and value is None:
+        return PASS, (None, None)
+    if base is None:
+        # e.g. steps_to_converge: nothing converged before, something does now.
+        return (CHANGED if check.two_sided else IMPROVED), (None, None)
+    if value is None:
+        return (CHANGED if check.two_sided else REGRESSION), (None, None)
+    allowed = margin(metric, check, base)
+    low, high = base - allowed, base + allowed
+    if check.two_sided:
+        return (PASS if low <= value <= high else CHANGED), (low, high)
+    if metric.higher_is_better:
+        return (REGRESSION if value < low else IMPROVED if value > high else PASS), (low, None)
+    return (REGRESSION if value > high else IMPROVED if value < low else PASS), (None, high)
+
+
+def _tighter(metric, lower, upper, bound):
+    low, high = bound
+    if low is not None:
+        lower = low if lower is None else max(lower, low)
+    if high is not None:
+        upper = high if upper is None else min(upper, high)
+    return lower, upper
+
+
+def _limit_text(lower: float | None, upper: float | None) -> str:
+    if lower is not None and upper is not None:
+        return f"{format_value(lower)}..{format_value(upper)}"
+    if lower is not None:
+        return f">= {format_value(lower)}"
+    if upper is not None:
+        return f"<= {format_value(upper)}"
+    return ""
+
+
+def check_case(case: str, metrics: Mapping[str, Sequence[float | None]],
+               expect: Mapping[str, Expectation], definitions: Mapping[str, Metric],
+               baseline: BaselineView, relaxed: bool, updating: bool) -> list[Row]:
+    return [check_metric(case, definitions[name], expectation, metrics.get(name, ()), baseline,
+                         relaxed, updating)
+            for name, expectation in expect.items()]
+
+
+def failure_message(rows: Sequence[Row], divergence: dict | None,
+                    baseline: BaselineView) -> str | None:
+    """The text a failing case shows: each violation with what was compared."""
+    lines = []
+    if divergence:
+        lines.append(divergence_text(divergence))
+    for row in rows:
+        if row.status in FAILING:
+            text = (f"{row.metric}: {row.status}: value {format_value(row.value)}")
+            if row.baseline is not None:
+                text += f", baseline {format_value(row.baseline)}, delta {format_value(row.delta)}"
+            if row.limit:
+                text += f", limit {row.limit}"
+            if row.detail:
+                text += f" ({row.detail})"
+            lines.append(text)
+    if not lines:
+        return None
+    if baseline.provenance and any(r.baseline is not None for r in rows):
+        lines.append("baseline recorded with " + provenance_text(baseline.provenance))
+    return "\n".join(lines)
+
+
+def divergence_text(divergence: dict) -> str:
+    return (f"DIVERGED: the loss became NaN or infinite at step {divergence['step']} "
+            f"(seed {divergence['seed']}, start {divergence['start']}); "
+            f"{divergence['starts']} of {divergence['of']} starts diverged")
+
+
+def provenance_text(provenance: Mapping) -> str:
+    keys = ("torch", "optbench", "device", "dtype", "recorded")
+    return ", ".join(f"{k} {provenance[k]}" for k in keys if provenance.get(k))

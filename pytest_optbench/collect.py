@@ -1,0 +1,86 @@
+"""pytest collectors for suite files: one test item per case."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .cases import Case
+from .errors import SuiteError
+from .options import OPTIONS_KEY
+
+BASELINES_KEY = pytest.StashKey[Any]()
+
+
+class CaseFailed(Exception):
+    """A case ran and broke its expectations; the message lists every violation."""
+
+
+class SuiteFile(pytest.File):
+    def collect(self):
+        from .suite import load_suite
+
+        try:
+            suite = load_suite(self.path, display=self.nodeid)
+        except SuiteError as exc:
+            raise self.CollectError(str(exc)) from None
+        for case in suite.cases:
+            yield CaseItem.from_parent(self, name=case.case_id, case=case, suite_file=suite.file)
+
+
+def _run_case(request: pytest.FixtureRequest) -> None:
+    request.node.run_case()
+
+
+class CaseItem(pytest.Function):
+    """A case as a pytest Function, so that fixtures (record_property, tmp_path...) work."""
+
+    def __init__(self, *, case: Case, suite_file: str, **kwargs: Any):
+        super().__init__(**kwargs)
+        # pytest >= 9.2 keeps a structured node id and reads the "[...]" of stored ids (the --lf
+        # cache, --deselect) as parameters. Re-parsing ours from its string makes both agree.
+        structured = getattr(self, "_id", None)
+        if structured is not None and hasattr(type(structured), "parse"):
+            self._id = type(structured).parse(str(structured))
+        self.case = case
+        self.suite_file = suite_file
+        self.optbench_result: dict | None = None
+        self.add_marker("optbench")
+        self.add_marker(case.kind)
+        self.extra_keyword_matches.update(
+            {case.problem_key, case.optimizer.key, case.optimizer.class_name, case.suite})
+
+    @classmethod
+    def from_parent(cls, parent, *, name: str, case: Case, suite_file: str):  # type: ignore[override]
+        # No `originalname`: pytest would build the node id from it and drop the "[optimizer]".
+        return super().from_parent(parent, name=name, callobj=_run_case, case=case,
+                                   suite_file=suite_file)
+
+    def run_case(self) -> None:
+        from .execute import DeviceUnavailable, error_result, run_case, skipped_result
+
+        options = self.config.stash[OPTIONS_KEY]
+        baselines = self.config.stash[BASELINES_KEY]
+        try:
+            outcome = run_case(self.case, self.nodeid, self.suite_file, options, baselines)
+        except DeviceUnavailable as exc:
+            self.optbench_result = skipped_result(self.case, self.nodeid, self.suite_file,
+                                                  options, str(exc))
+            pytest.skip(str(exc))
+        except Exception as exc:
+            self.optbench_result = error_result(self.case, self.nodeid, self.suite_file,
+                                                options, exc)
+            raise
+        self.optbench_result = outcome.result
+        if outcome.failure:
+            raise CaseFailed(outcome.failure)
+
+    def reportinfo(self):
+        return self.path, self.case.line - 1, self.case.case_id
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, CaseFailed):
+            # The reason comes first: pytest's short summary shows the first line.
+            return f"{excinfo.value}\n(case {self.case.case_id} of {self.suite_file}:{self.case.line})"
+        return super().repr_failure(excinfo, style=style)

@@ -1,0 +1,77 @@
+"""How a batch of N independent start points is handed to an optimizer.
+
+The objective and its gradient are always evaluated for all starts in one batched call. What
+differs is what the optimizer sees, and each choice is exact for a class of optimizers:
+
+- shared-tensor: one (N, d) tensor per parameter group. Exact for optimizers whose update of an
+  element depends only on that element's history and per-step scalars (SGD, Adam, RMSprop, ...).
+  Fastest: a step is a handful of vectorised kernels whatever N is.
+- tensor-per-start: N tensors of shape (d,) per group in one optimizer. Exact for optimizers that
+  treat each parameter tensor on its own, even through norms or factorisations (LAMB's trust
+  ratio, Adafactor's factored moments).
+- optimizer-per-start: N optimizers, one per start (see lockstep.py). Exact for optimizers that
+  treat all their parameters as one problem (LBFGS: one line search, one curvature history).
+
+In every case start i's trajectory is bitwise the one it would have alone; tests check this.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+Tensor = torch.Tensor
+
+
+class StartLayout:
+    def __init__(self, start_points: Tensor, groups: tuple[dict[str, Any], ...], per_start: bool):
+        count, dim = start_points.shape
+        self.count, self.dim, self.per_start = count, dim, per_start
+        self.columns = [list(g["dims"]) for g in groups] or [list(range(dim))]
+        self.options = [{k: v for k, v in g.items() if k != "dims"} for g in groups] or [{}]
+        order = [c for cols in self.columns for c in cols]
+        self.inverse = None
+        if order != list(range(dim)):
+            self.inverse = torch.argsort(torch.tensor(order, device=start_points.device))
+        # One group in coordinate order: the optimizer's tensor *is* the batch of points.
+        self.whole = len(self.columns) == 1 and self.inverse is None
+        blocks = [start_points[:, cols].clone() for cols in self.columns]
+        if per_start:
+            self.tensors: list[Any] = [[row.clone().requires_grad_(True) for row in block.unbind(0)]
+                                       for block in blocks]
+        else:
+            self.tensors = [block.requires_grad_(True) for block in blocks]
+
+    def param_groups(self) -> list[dict[str, Any]]:
+        """Parameter groups for one optimizer over every start."""
+        return [{"params": list(t) if self.per_start else [t], **opts}
+                for t, opts in zip(self.tensors, self.options)]
+
+    def param_groups_of(self, start: int) -> list[dict[str, Any]]:
+        """Parameter groups for an optimizer of start `start` alone (per-start layouts only)."""
+        return [{"params": [t[start]], **opts} for t, opts in zip(self.tensors, self.options)]
+
+    def points(self) -> Tensor:
+        """The current points, shape (N, d). May share storage with the parameters: read only."""
+        with torch.no_grad():
+            blocks = [torch.stack(t) if self.per_start else t.detach() for t in self.tensors]
+            if self.whole:
+                return blocks[0]
+            joined = torch.cat(blocks, dim=1)
+            return joined if self.inverse is None else joined[:, self.inverse]
+
+    def set_grads(self, grads: Tensor) -> None:
+        for tensors, cols in zip(self.tensors, self.columns):
+            block = grads if self.whole else grads[:, cols]
+            if self.per_start:
+                for tensor, row in zip(tensors, block.unbind(0)):
+                    tensor.grad = row
+            else:
+                tensors.grad = block
+
+    def set_grads_of(self, start: int, grads: Tensor) -> None:
+        """Give start `start`'s tensors their rows of a batched gradient."""
+        row = grads[start]
+        for tensors, cols in zip(self.tensors, self.columns):
+            tensors[start].grad = row if self.whole else row[cols]

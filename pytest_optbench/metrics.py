@@ -1,0 +1,56 @@
+"""What each metric means: which direction is better, default baseline tolerances, display."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    higher_is_better: bool
+    description: str
+    tolerance: float          # default absolute slack against the baseline
+    rel_tolerance: float      # default slack as a fraction of the baseline
+    convergence: bool = False  # relaxed for cases the suite marks `does_not_converge`
+    curve: bool = False       # per seed a list of values; compared point by point, both ways
+
+    def format(self, value: float | None) -> str:
+        return format_value(value)
+
+
+ANALYTIC_METRICS: dict[str, Metric] = {m.name: m for m in [
+    Metric("converged_fraction", True,
+           "fraction of start points that meet the convergence criterion at the end",
+           tolerance=0.05, rel_tolerance=0.0, convergence=True),
+    Metric("final_loss", False, "median over start points of the loss after the last step",
+           tolerance=1e-8, rel_tolerance=0.5, convergence=True),
+    Metric("distance", False,
+           "median over start points of the distance to the nearest global minimum at the end",
+           tolerance=1e-3, rel_tolerance=0.25, convergence=True),
+    Metric("steps_to_converge", False,
+           "median over converged start points of the step from which the criterion holds",
+           tolerance=5.0, rel_tolerance=0.1, convergence=True),
+    # Deterministic runs reproduce their whole loss curve, so the curve is a fingerprint of the
+    # optimizer's arithmetic: a changed learning rate or a dropped bias correction moves it even
+    # where every end-of-run number stays the same. Values are decades (log10 of the loss gap).
+    Metric("trajectory", False,
+           "median over start points of log10(loss - minimum) at log-spaced steps, in decades",
+           tolerance=0.1, rel_tolerance=0.0, curve=True),
+]}
+
+
+def format_value(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        return str(value)
+    if value == 0:
+        return "0"
+    magnitude = abs(value)
+    if magnitude >= 1e5 or magnitude < 1e-3:
+        return f"{value:.3g}"
+    if float(value).is_integer() and magnitude >= 10:
+        return f"{int(value)}"
+    return f"{value:.4g}"

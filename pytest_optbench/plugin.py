@@ -1,0 +1,143 @@
+"""pytest hooks of pytest-optbench.
+
+This module loads on every pytest run of a project that has the plugin installed, so it imports
+neither torch nor the suite machinery: they load only once a suite file is collected. Without
+`--optbench` and without a suite file named on the command line, nothing here changes a run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from . import options as optbench_options
+from .options import OPTIONS_KEY
+
+SUITE_MARK = re.compile(r"^optbench\s*:", re.MULTILINE)
+SUITE_SUFFIXES = (".yaml", ".yml")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    optbench_options.add_options(parser)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.stash[OPTIONS_KEY] = optbench_options.resolve(config)
+    config.addinivalue_line("markers", "optbench: a case collected from an optbench suite file")
+    config.addinivalue_line("markers", "analytic: an optbench case on an analytic test function")
+    if not hasattr(config, "workerinput"):
+        config.pluginmanager.register(OptbenchSession(config), "optbench-session")
+
+
+def _named_on_command_line(file_path: Path, config: pytest.Config) -> bool:
+    invocation = Path(config.invocation_params.dir)
+    for arg in config.args:
+        candidate = Path(arg.split("::")[0])
+        if not candidate.is_absolute():
+            candidate = invocation / candidate
+        if candidate.resolve() == file_path.resolve():
+            return True
+    return False
+
+
+def _looks_like_suite(file_path: Path) -> bool:
+    try:
+        with open(file_path, encoding="utf-8", errors="replace") as handle:
+            return bool(SUITE_MARK.search(handle.read(65536)))
+    except OSError:
+        return False
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector):
+    if file_path.suffix not in SUITE_SUFFIXES:
+        return None
+    config = parent.config
+    named = _named_on_command_line(file_path, config)
+    enabled = config.stash[OPTIONS_KEY].enabled
+    if not (enabled or named):
+        return None
+    # A YAML file met while walking a directory is ours only if it says so; one named
+    # explicitly with --optbench is collected either way, so that a missing marker is reported.
+    if not _looks_like_suite(file_path) and not (enabled and named):
+        return None
+    from .collect import BASELINES_KEY, SuiteFile
+    from .execute import BaselineCache
+
+    if BASELINES_KEY not in config.stash:
+        config.stash[BASELINES_KEY] = BaselineCache()
+    return SuiteFile.from_parent(parent, path=file_path)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    report = yield
+    result = getattr(item, "optbench_result", None)
+    if call.when == "call" and result is not None:
+        # An attribute of the report travels to the xdist controller with it.
+        report.optbench = result
+    return report
+
+
+class OptbenchSession:
+    """Hooks of the controlling process: gather results, write files, print the table.
+
+    Registered only in the controller (never in an xdist worker), so that baselines and result
+    files are written once, from the complete set of results.
+    """
+
+    def __init__(self, config: pytest.Config):
+        from .results import SessionResults
+
+        self.config = config
+        self.options = config.stash[OPTIONS_KEY]
+        self.results = SessionResults()
+        self.written: list = []
+        self.seen = False
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = getattr(report, "optbench", None)
+        if result is not None:
+            self.seen = True
+            self.results.add(result)
+
+    def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
+        if not self.seen:
+            return
+        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        if self.options.update_baselines and not interrupted:
+            self.written = self.results.write_baselines()
+        if self.options.json_path:
+            self.results.write_json(self.options.json_path, complete=not interrupted,
+                                    exitstatus=int(exitstatus))
+
+    def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
+        if not self.seen:
+            return
+        from .report import render_table, summary_line
+
+        writer = terminalreporter
+        writer.write_sep("=", "optbench")
+        table = render_table(self.results.results, verbose=self.options.verbose > 0)
+        if table:
+            writer.write_line(table)
+        writer.write_line(summary_line(self.results.results))
+        if self.options.update_baselines:
+            self._report_writes(writer, exitstatus)
+        if self.options.json_path:
+            writer.write_line(f"results written to {self.options.json_path}")
+
+    def _report_writes(self, writer, exitstatus: int) -> None:
+        if exitstatus == pytest.ExitCode.INTERRUPTED:
+            writer.write_line("baselines NOT written: the run was interrupted; "
+                              "the files are unchanged")
+            return
+        for summary in self.written:
+            writer.write_line(f"baselines {summary.path}: {len(summary.added)} added, "
+                              f"{len(summary.updated)} updated, "
+                              f"{len(summary.unchanged)} unchanged")
+        _, refused = self.results.recordable()
+        for result in refused:
+            why = "diverged" if result.get("divergence") else "raised an error"
+            writer.write_line(f"not recorded: {result['case']} ({why})")

@@ -1,0 +1,15 @@
+"""Shared set-up for the plugin's own tests."""
+
+# pytester's in-process runs remove the modules each run imports. torch, and the torch._dynamo
+# that an optimizer's first step imports lazily, abort when imported a second time in one
+# process; loading them here, once, keeps them across runs (and makes each run faster).
+import torch
+
+import pytest_optbench.analytic_metrics  # noqa: F401
+import pytest_optbench.collect  # noqa: F401
+import pytest_optbench.execute  # noqa: F401
+import pytest_optbench.suite  # noqa: F401
+
+_parameter = torch.zeros(1, requires_grad=True)
+_parameter.grad = torch.ones(1)
+torch.optim.SGD([_parameter], lr=0.1).step()

@@ -1,0 +1,119 @@
+"""Optimizers for the plugin's own tests: one that needs per-tensor isolation, and broken ones.
+
+The broken ones stand in for real bugs that a gate must catch when they replace the real class
+under the same name.
+"""
+
+import time
+
+import torch
+
+
+class Lamb(torch.optim.Optimizer):
+    """LAMB: Adam's update scaled by a per-tensor trust ratio ||w|| / ||update||.
+
+    The norms make the update of one element depend on the whole tensor, so start points that
+    share a tensor would change each other's trajectories.
+    """
+
+    def __init__(self, params, lr=1e-2, betas=(0.9, 0.999), eps=1e-6, weight_decay=0.0):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["m"] = torch.zeros_like(p)
+                    state["v"] = torch.zeros_like(p)
+                state["step"] += 1
+                t = state["step"]
+                m, v = state["m"], state["v"]
+                m.mul_(beta1).add_(p.grad, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(p.grad, p.grad, value=1 - beta2)
+                update = (m / (1 - beta1 ** t)) / ((v / (1 - beta2 ** t)).sqrt() + group["eps"])
+                update = update + group["weight_decay"] * p
+                w_norm, u_norm = p.norm(), update.norm()
+                trust = torch.where((w_norm > 0) & (u_norm > 0), w_norm / u_norm,
+                                    torch.ones_like(w_norm))
+                p.sub_(update * (group["lr"] * trust))
+        return loss
+
+
+class AdamWithoutBiasCorrection(torch.optim.Optimizer):
+    """Adam with the bias correction of both moments forgotten: a classic implementation bug."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
+                 amsgrad=False, maximize=False, foreach=None, capturable=False,
+                 differentiable=False, fused=None, decoupled_weight_decay=False):
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
+                                      maximize=maximize))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            beta1, beta2 = group["betas"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = -p.grad if group["maximize"] else p.grad
+                if group["weight_decay"]:
+                    grad = grad + group["weight_decay"] * p
+                state = self.state[p]
+                if not state:
+                    state["m"] = torch.zeros_like(p)
+                    state["v"] = torch.zeros_like(p)
+                m, v = state["m"], state["v"]
+                m.mul_(beta1).add_(grad, alpha=1 - beta1)
+                v.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                p.addcdiv_(m, v.sqrt().add_(group["eps"]), value=-group["lr"])
+
+
+class SGDIgnoringMomentum(torch.optim.SGD):
+    """SGD that accepts `momentum` and silently drops it."""
+
+    def __init__(self, params, lr=1e-3, momentum=0.0, **kwargs):
+        super().__init__(params, lr=lr, momentum=0.0, **kwargs)
+
+
+class AdamDoubledLR(torch.optim.Adam):
+    """Adam whose learning rate is silently doubled (a units mix-up)."""
+
+    def __init__(self, params, lr=1e-3, **kwargs):
+        super().__init__(params, lr=2 * lr, **kwargs)
+
+
+class SGDDoubledLR(torch.optim.SGD):
+    def __init__(self, params, lr=1e-3, **kwargs):
+        super().__init__(params, lr=2 * lr, **kwargs)
+
+
+class SlowSGD(torch.optim.SGD):
+    """Correct SGD that sleeps in every step: a performance regression only."""
+
+    def step(self, closure=None):
+        time.sleep(0.0005)
+        return super().step(closure)
+
+
+class InterruptingSGD(torch.optim.SGD):
+    """SGD that raises KeyboardInterrupt at its 50th step, as Ctrl-C would."""
+
+    def __init__(self, params, lr=1e-3, **kwargs):
+        super().__init__(params, lr=lr, **kwargs)
+        self.calls = 0
+
+    def step(self, closure=None):
+        self.calls += 1
+        if self.calls == 50:
+            raise KeyboardInterrupt
+        return super().step(closure)

@@ -1,0 +1,130 @@
+"""Bad suite files: each gives a located, specific error, and none runs anything."""
+
+import textwrap
+
+import pytest
+
+from pytest_optbench.errors import SuiteError
+from pytest_optbench.loader import load_text
+from pytest_optbench.suite import build_suite
+
+GOOD = """\
+optbench: 1
+suite: s
+optimizers:
+  sgd: {class: SGD, lr: 0.01}
+problems:
+  booth: {function: booth}
+"""
+
+# (name, suite text, expected fragments of one reported problem: "file:line: field: found ...")
+BAD = [
+    ("misspelt hyperparameter",
+     GOOD.replace("lr: 0.01", "lr: 0.01, momentun: 0.9"),
+     ["s.yaml:4: optimizers.sgd.momentun", "unknown parameter 'momentun' of torch.optim.SGD",
+      "expected one of", "did you mean 'momentum'?"]),
+    ("unknown optimizer class",
+     GOOD.replace("class: SGD", "class: Adamm"),
+     ["s.yaml:4: optimizers.sgd.class", "unknown optimizer class 'Adamm'", "did you mean 'Adam'"]),
+    ("misspelt problem field",
+     GOOD.replace("{function: booth}", "{function: booth, stpes: 10}"),
+     ["s.yaml:6: problems.booth.stpes", "unknown field 'stpes'", "did you mean 'steps'"]),
+    ("unknown function",
+     GOOD.replace("function: booth", "function: rosenbrok"),
+     ["s.yaml:6: problems.booth.function", "unknown function 'rosenbrok'",
+      "did you mean 'rosenbrock'?"]),
+    ("wrong type",
+     GOOD.replace("{function: booth}", "{function: booth, steps: many}"),
+     ["s.yaml:6: problems.booth.steps", "found 'many' (string)", "expected a valid integer"]),
+    ("not positive",
+     GOOD.replace("{function: booth}", "{function: booth, starts: 0}"),
+     ["problems.booth.starts", "found 0 (integer)", "expected a value greater than 0"]),
+    ("duplicate key",
+     GOOD + "  booth: {function: beale}\n",
+     ["s.yaml:7: problems.booth", "the key 'booth' a second time", "first at line 6"]),
+    ("object tag",
+     GOOD.replace("suite: s", "suite: !!python/object:os.system s"),
+     ["s.yaml:2: suite", "the tag !!python/object:os.system", "cannot construct objects"]),
+    ("wrong format version",
+     GOOD.replace("optbench: 1", "optbench: 2"),
+     ["s.yaml:1: optbench", "found 2 (integer)", "expected 1"]),
+    ("missing optimizers",
+     "optbench: 1\nproblems:\n  booth: {function: booth}\n",
+     ["optimizers: found nothing; expected the required field 'optimizers'"]),
+    ("bad device",
+     GOOD.replace("suite: s", "suite: s\ndevice: gpu"),
+     ["s.yaml:3: device", "found 'gpu' (string)", "expected auto, cpu, cuda or cuda:N"]),
+    ("value the optimizer rejects",
+     GOOD.replace("lr: 0.01", "lr: -1"),
+     ["s.yaml:4: optimizers.sgd", "torch.optim.SGD rejects", "Invalid learning rate: -1"]),
+    ("wrong dimension for a 2-D function",
+     GOOD.replace("{function: booth}", "{function: booth, dim: 3}"),
+     ["problems.booth.dim", "found 3 (integer)", "expected 2: booth is 2-dimensional"]),
+    ("unknown metric",
+     GOOD.replace("{function: booth}", "{function: booth, expect: {acuracy: {min: 1}}}"),
+     ["problems.booth.expect.acuracy", "unknown metric 'acuracy'"]),
+    ("unknown criterion",
+     GOOD.replace("{function: booth}", "{function: booth, converge: {criterion: los, tol: 1e-3}}"),
+     ["problems.booth.converge.criterion", "found 'los' (string)", "'loss', 'distance' or 'step'"]),
+    ("unknown optimizer in a problem's list",
+     GOOD.replace("{function: booth}", "{function: booth, optimizers: [sdg]}"),
+     ["problems.booth.optimizers", "unknown optimizer 'sdg'", "did you mean 'sgd'"]),
+    ("grid over an unknown parameter",
+     GOOD.replace("lr: 0.01}", "lr: 0.01, grid: {lrr: [0.1, 0.2]}}"),
+     ["optimizers.sgd.grid.lrr", "unknown parameter 'lrr'", "did you mean 'lr'"]),
+    ("parameter groups that miss a coordinate",
+     GOOD.replace("lr: 0.01}", "lr: 0.01, param_groups: [{dims: [0]}]}"),
+     ["optimizers.sgd.param_groups", "found dims [0]", "each coordinate 0..1 in exactly one group"]),
+    ("unknown scheduler",
+     GOOD.replace("lr: 0.01}", "lr: 0.01, schedule: {class: StepLRR, step_size: 5}}"),
+     ["optimizers.sgd.schedule.class", "unknown scheduler class 'StepLRR'", "did you mean 'StepLR'"]),
+    ("unimportable user class",
+     GOOD.replace("class: SGD", "class: 'no_such_package.optim:Lion'"),
+     ["optimizers.sgd.class", "importing 'no_such_package.optim' failed"]),
+    ("a problem that is not a mapping",
+     GOOD.replace("booth: {function: booth}", "booth: [1, 2]"),
+     ["problems.booth", "found [1, 2] (list)", "expected a valid dictionary"]),
+    ("invalid YAML",
+     GOOD.replace("{class: SGD, lr: 0.01}", "{class: SGD, lr: 0.01"),
+     ["(syntax): found invalid YAML"]),
+]
+
+
+@pytest.mark.parametrize("text, fragments", [b[1:] for b in BAD], ids=[b[0] for b in BAD])
+def test_each_bad_suite_gives_a_located_specific_error(text, fragments):
+    with pytest.raises(SuiteError) as info:
+        build_suite(load_text(text, "s.yaml"), "s")
+    message = str(info.value)
+    for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+
+
+def test_every_problem_is_reported_at_once():
+    text = textwrap.dedent("""\
+        optbench: 1
+        optimizers:
+          sgd: {class: SGD, lr: 0.01, momentun: 0.9}
+          adam: {class: Adamm}
+        problems:
+          booth: {function: booth, stpes: 10}
+          beale: {function: bael}
+        """)
+    with pytest.raises(SuiteError) as info:
+        build_suite(load_text(text, "s.yaml"), "s")
+    lines = [p.line for p in info.value.problems]
+    assert lines == [3, 4, 6, 7]
+    assert str(info.value).startswith("4 problems in suite file:")
+
+
+def test_a_bad_suite_is_a_collection_error_and_nothing_runs(pytester):
+    pytester.makefile(".yaml", good=GOOD, bad=GOOD.replace("lr: 0.01", "lr: 0.01, momentun: 0.9"))
+    result = pytester.runpytest("good.yaml", "bad.yaml")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines([
+        "*ERROR collecting bad.yaml*",
+        "1 problem in suite file:",
+        "  bad.yaml:4: optimizers.sgd.momentun: found unknown parameter 'momentun'*did you mean 'momentum'?",
+        "*Interrupted: 1 error during collection*",
+    ])
+    assert "Traceback" not in result.stdout.str()
+    assert "passed" not in result.stdout.str()  # the good suite did not half-run either

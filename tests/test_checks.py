@@ -1,0 +1,99 @@
+"""Thresholds and baseline comparisons."""
+
+import pytest
+
+from pytest_optbench.checks import (BaselineView, CHANGED, FAIL, IMPROVED, KNOWN, MISSING, PASS,
+                                    RECORDED, REGRESSION, STALE, check_metric, failure_message,
+                                    margin)
+from pytest_optbench.metrics import ANALYTIC_METRICS, Metric
+from pytest_optbench.spec import BaselineCheck, Expectation
+
+FRACTION = ANALYTIC_METRICS["converged_fraction"]   # higher is better, tolerance 0.05
+LOSS = ANALYTIC_METRICS["final_loss"]               # lower is better
+
+
+def ok(**metrics):
+    return BaselineView("ok", metrics, {"torch": "2.0", "device": "cpu"})
+
+
+def check(metric, expectation, values, baseline=None, relaxed=False, updating=False):
+    return check_metric("case", metric, expectation, values, baseline or ok(), relaxed, updating)
+
+
+def test_absolute_bounds():
+    assert check(FRACTION, Expectation(min=0.9), [0.95, 0.97]).status == PASS
+    row = check(FRACTION, Expectation(min=0.9), [0.8, 0.9])
+    assert row.status == FAIL and "below the minimum 0.9" in row.detail
+    assert check(LOSS, Expectation(max=1e-3), [1e-2]).status == FAIL
+
+
+def test_baseline_regression_direction_aware():
+    base = ok(converged_fraction=[1.0, 1.0], final_loss=[1.0, 1.0])
+    assert check(FRACTION, Expectation(baseline=True), [0.96], base).status == PASS
+    row = check(FRACTION, Expectation(baseline=True), [0.9], base)
+    assert row.status == REGRESSION
+    assert row.limit == ">= 0.95" and row.baseline == 1.0 and row.delta == pytest.approx(-0.1)
+    assert check(LOSS, Expectation(baseline=True), [1.6], base).status == REGRESSION
+    assert check(LOSS, Expectation(baseline=True), [0.4], base).status == IMPROVED
+
+
+def test_tolerance_override_and_relative_tolerance():
+    base = ok(converged_fraction=[0.5])
+    tight = Expectation(baseline=BaselineCheck(tolerance=0.0))
+    assert check(FRACTION, tight, [0.49], base).status == REGRESSION
+    relative = Expectation(baseline=BaselineCheck(tolerance=0.0, rel_tolerance=0.1))
+    assert check(FRACTION, relative, [0.46], base).status == PASS   # 0.5 - 10% = 0.45
+    assert margin(FRACTION, BaselineCheck(tolerance=0.01, rel_tolerance=0.1), 0.5) == 0.05
+
+
+def test_two_sided_flags_any_change():
+    base = ok(final_loss=[1.0])
+    two_sided = Expectation(baseline=BaselineCheck(rel_tolerance=0.1, tolerance=0.0, two_sided=True))
+    assert check(LOSS, two_sided, [0.5], base).status == CHANGED
+    assert check(LOSS, two_sided, [1.05], base).status == PASS
+
+
+def test_missing_values():
+    steps = ANALYTIC_METRICS["steps_to_converge"]
+    base = ok(steps_to_converge=[100.0])
+    assert check(steps, Expectation(baseline=True), [None], base).status == REGRESSION
+    assert check(steps, Expectation(baseline=True), [50.0], ok(steps_to_converge=[None])).status == IMPROVED
+    assert check(steps, Expectation(baseline=True), [None], ok(steps_to_converge=[None])).status == PASS
+
+
+def test_missing_and_stale_baselines_fail_with_their_reason():
+    missing = BaselineView("missing", detail="no cpu baseline; record it with: pytest ...")
+    row = check(FRACTION, Expectation(baseline=True), [1.0], missing)
+    assert row.status == MISSING and "record it with" in row.detail
+    stale = BaselineView("stale", {"converged_fraction": [1.0]}, detail="stale baseline: ...")
+    assert check(FRACTION, Expectation(baseline=True), [1.0], stale).status == STALE
+    # Without a baseline expectation, a missing baseline does not matter.
+    assert check(FRACTION, Expectation(min=0.5), [1.0], missing).status == PASS
+
+
+def test_recording_keeps_thresholds():
+    missing = BaselineView("missing")
+    assert check(FRACTION, Expectation(baseline=True), [1.0], missing, updating=True).status == RECORDED
+    assert check(FRACTION, Expectation(min=0.9, baseline=True), [0.5], missing,
+                 updating=True).status == FAIL
+
+
+def test_known_nonconvergence_relaxes_bounds_but_not_the_baseline():
+    base = ok(converged_fraction=[0.2])
+    assert check(FRACTION, Expectation(min=0.9, baseline=True), [0.2], base, relaxed=True).status == KNOWN
+    assert check(FRACTION, Expectation(min=0.9, baseline=True), [0.0], base,
+                 relaxed=True).status == REGRESSION
+
+
+def test_failure_message_names_value_baseline_delta_limit_and_provenance():
+    base = ok(converged_fraction=[1.0])
+    row = check(FRACTION, Expectation(baseline=True), [0.5], base)
+    text = failure_message([row], None, base)
+    assert "converged_fraction: REGRESSION: value 0.5, baseline 1, delta -0.5, limit >= 0.95" in text
+    assert "baseline recorded with torch 2.0, device cpu" in text
+    assert failure_message([check(FRACTION, Expectation(baseline=True), [1.0], base)], None, base) is None
+
+
+def test_higher_is_better_metric_without_defaults():
+    metric = Metric("accuracy", True, "", tolerance=0.01, rel_tolerance=0.0)
+    assert check(metric, Expectation(baseline=True), [0.98], ok(accuracy=[0.995])).status == REGRESSION

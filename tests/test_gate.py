@@ -1,0 +1,39 @@
+"""The gate catches a broken optimizer swapped in under the real one's name."""
+
+import pytest
+import torch
+
+import optbench_testing
+from suite_texts import GATE
+
+
+@pytest.fixture
+def recorded(pytester):
+    """The gate suite with baselines recorded by the real torch optimizers."""
+    pytester.makefile(".yaml", gate=GATE)
+    pytester.runpytest("gate.yaml", "--optbench-update-baselines").assert_outcomes(passed=4)
+    return pytester
+
+
+def test_the_real_optimizers_pass(recorded):
+    result = recorded.runpytest("gate.yaml")
+    result.assert_outcomes(passed=4)
+
+
+@pytest.mark.parametrize("name, broken, failing", [
+    ("Adam", optbench_testing.AdamWithoutBiasCorrection, "adam"),
+    ("Adam", optbench_testing.AdamDoubledLR, "adam"),
+    ("SGD", optbench_testing.SGDIgnoringMomentum, "momentum"),
+    ("SGD", optbench_testing.SGDDoubledLR, "momentum"),
+], ids=["adam-without-bias-correction", "adam-lr-doubled", "sgd-ignoring-momentum",
+        "sgd-lr-doubled"])
+def test_a_broken_optimizer_under_the_same_name_fails(recorded, monkeypatch, name, broken, failing):
+    monkeypatch.setattr(torch.optim, name, broken)
+    result = recorded.runpytest("gate.yaml")
+    result.assert_outcomes(passed=2, failed=2)
+    failed = [line for line in result.stdout.lines if line.startswith("FAILED")]
+    assert all(f"[{failing}]" in line for line in failed), failed
+    # Each failure names what changed: the loss trajectory moved by far more than its tolerance.
+    for problem in ("quadratic", "booth"):
+        result.stdout.fnmatch_lines([f"{problem}[[]{failing}[]] * trajectory * <= 0.1 * CHANGED"])
+    assert "STALE" not in result.stdout.str()  # same configuration: compared, not set aside
