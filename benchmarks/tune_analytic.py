@@ -1,9 +1,10 @@
 """Sweep the learning rate of each optimizer on each analytic problem; print the best settings.
 
 This is how the learning rates in suites/analytic.yaml were chosen. For every (problem,
-optimizer) pair it runs a log-spaced grid of learning rates on one seed and keeps the one with
-the highest converged fraction, breaking ties by fewer steps to converge. Run it again after
-changing a problem's budget or criterion:
+optimizer) pair it runs a log-spaced grid of learning rates on one seed (or all, --all-seeds)
+and keeps the one that never diverges and has the highest converged fraction, breaking ties by
+fewer steps to converge (or, where nothing converges, by the smallest distance to a minimum).
+Run it again after changing a problem's budget or criterion:
 
     python benchmarks/tune_analytic.py suites/analytic.yaml [--problems rosenbrock,ackley]
 """
@@ -33,6 +34,8 @@ def main() -> int:
     parser.add_argument("suite")
     parser.add_argument("--problems", default="")
     parser.add_argument("--optimizers", default="")
+    parser.add_argument("--all-seeds", action="store_true",
+                        help="tune on every seed of the suite (slower; the suite's own runs)")
     parser.add_argument("--low", type=float, default=1e-4)
     parser.add_argument("--high", type=float, default=10.0)
     parser.add_argument("--wide", default="adadelta:0.1:1000",
@@ -58,11 +61,14 @@ def main() -> int:
         for lr in grid(low, high):
             hyper = {**case.optimizer.hyperparameters, "lr": lr}
             optimizer = dataclasses.replace(case.optimizer, hyperparameters=hyper)
-            run = run_analytic(case.problem, optimizer, case.seeds[:1], torch.device("cpu"))
+            seeds = case.seeds if args.all_seeds else case.seeds[:1]
+            run = run_analytic(case.problem, optimizer, seeds, torch.device("cpu"))
             outcome = summarize(run, case.problem.tol)
-            fraction = outcome.metrics["converged_fraction"][0]
-            steps = outcome.metrics["steps_to_converge"][0] or math.inf
-            distance = outcome.metrics["distance"][0]
+            fraction = sum(outcome.metrics["converged_fraction"]) / len(seeds)
+            steps = max((s for s in outcome.metrics["steps_to_converge"] if s is not None),
+                        default=math.inf)
+            distances = [d for d in outcome.metrics["distance"] if d is not None]
+            distance = max(distances) if distances else None
             diverged = outcome.divergence is not None
             # Most converged first; among equals, the fastest; where none converge, the closest.
             closeness = -steps if fraction > 0 else -(distance if distance is not None else math.inf)
@@ -71,8 +77,9 @@ def main() -> int:
         scores.sort(reverse=True)
         _, lr, fraction, steps, diverged = scores[0]
         best.setdefault(case.problem_key, {})[case.optimizer.key] = lr
+        note = "  DIVERGES at every lr tried" if diverged else ""
         print(f"{case.case_id:40s} lr={lr:<8g} converged={fraction:.3f} steps={steps:<8g} "
-              f"({time.perf_counter() - began:.1f}s)", flush=True)
+              f"({time.perf_counter() - began:.1f}s){note}", flush=True)
     print("\n# overrides")
     for problem, table in best.items():
         print(f"  {problem}:\n    overrides:")

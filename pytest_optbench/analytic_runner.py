@@ -7,7 +7,6 @@ convergence criterion; `analytic_metrics.py` turns them into per-seed metrics.
 from __future__ import annotations
 
 import inspect
-import threading
 import time
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -16,7 +15,6 @@ import torch
 
 from .cases import AnalyticConfig, OptimizerConfig
 from .layouts import StartLayout
-from .lockstep import BatchedEvaluations, run_workers
 from .problems.analytic import FUNCTIONS, BoundFunction, bind_user_function
 from .registry import OPTIMIZER_PER_START, TENSOR_PER_START, import_object, resolve_optimizer, \
     resolve_scheduler
@@ -222,38 +220,31 @@ def _run_one_optimizer(layout: StartLayout, config: OptimizerConfig, cls: type,
 
 def _run_optimizer_per_start(layout: StartLayout, config: OptimizerConfig, cls: type,
                              objective: Callable, history: History) -> int:
+    """One optimizer per start, run in turn, each evaluating only its own start.
+
+    An optimizer that treats all its parameters as one problem (LBFGS) executes its own Python
+    code once per start whatever the runner does. Interleaving the starts in threads so that
+    their evaluations could be batched was measured slower than this on the CPU (thread
+    hand-offs cost more than the evaluations they save).
+    """
     steps = history.loss.shape[0] - 1
-    count = layout.count
-    instances = [cls(layout.param_groups_of(i), **config.hyperparameters) for i in range(count)]
-    schedulers = [_scheduler(config, instance) for instance in instances]
-    takes_closure = requires_closure(instances[0])
-
-    def evaluate():
-        x = layout.points()
-        value, opt_value, grad = objective(x)
-        return x, value, opt_value, grad
-
-    evaluations = BatchedEvaluations(count, evaluate)
-
-    def work(i: int, stop: threading.Event) -> None:
-        instance, scheduler = instances[i], schedulers[i]
+    for i in range(layout.count):
+        instance = cls(layout.param_groups_of(i), **config.hyperparameters)
+        scheduler = _scheduler(config, instance)
         rows = slice(i, i + 1)
-        for t in range(steps):
-            if stop.is_set():
-                return
-            x, value, _, grad = evaluations.wait_for_answer()
-            history.record(t, x[rows], value[rows], rows)
+
+        def closure(i=i):
+            _, opt_value, grad = objective(layout.points_of(i))
             layout.set_grads_of(i, grad)
-            if takes_closure:
-                def closure():
-                    _, _, answer_value, answer_grad = evaluations.wait_for_answer()
-                    layout.set_grads_of(i, answer_grad)
-                    return answer_value[i]
-                instance.step(closure)
-            else:
-                instance.step()
+            return opt_value[0]
+
+        step = (lambda: instance.step(closure)) if requires_closure(instance) else instance.step
+        for t in range(steps):
+            x = layout.points_of(i)
+            value, _, grad = objective(x)
+            history.record(t, x, value, rows)
+            layout.set_grads_of(i, grad)
+            step()
             if scheduler is not None:
                 scheduler.step()
-
-    run_workers(count, work, evaluations)
     return steps

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
@@ -180,10 +181,16 @@ def _limit_text(lower: float | None, upper: float | None) -> str:
 
 def check_case(case: str, metrics: Mapping[str, Sequence[float | None]],
                expect: Mapping[str, Expectation], definitions: Mapping[str, Metric],
-               baseline: BaselineView, relaxed: bool, updating: bool) -> list[Row]:
-    return [check_metric(case, definitions[name], expectation, metrics.get(name, ()), baseline,
-                         relaxed, updating)
-            for name, expectation in expect.items()]
+               baseline: BaselineView, known_reason: str | None, updating: bool) -> list[Row]:
+    """Every expectation of a case; `known_reason` says why it is not expected to converge."""
+    rows = []
+    for name, expectation in expect.items():
+        row = check_metric(case, definitions[name], expectation, metrics.get(name, ()), baseline,
+                           known_reason is not None, updating)
+        if row.status == KNOWN:
+            row = dataclasses.replace(row, detail=f"not expected to converge: {known_reason}")
+        rows.append(row)
+    return rows
 
 
 def failure_message(rows: Sequence[Row], divergence: dict | None,

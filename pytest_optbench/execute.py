@@ -98,8 +98,7 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
     run = run_analytic(case.problem, case.optimizer, seeds, device)
     outcome = summarize(run, case.problem.tol)
     rows = check_case(case.case_id, outcome.metrics, case.expect, ANALYTIC_METRICS, baseline,
-                      relaxed=case.does_not_converge is not None,
-                      updating=options.update_baselines)
+                      known_reason=case.does_not_converge, updating=options.update_baselines)
     if outcome.divergence:
         rows.insert(0, Row(case.case_id, "loss", None, None, None, "finite", DIVERGED,
                            divergence_text(outcome.divergence)))

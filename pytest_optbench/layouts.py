@@ -1,7 +1,7 @@
 """How a batch of N independent start points is handed to an optimizer.
 
-The objective and its gradient are always evaluated for all starts in one batched call. What
-differs is what the optimizer sees, and each choice is exact for a class of optimizers:
+What differs between the choices is what the optimizer sees, and each is exact for a class of
+optimizers:
 
 - shared-tensor: one (N, d) tensor per parameter group. Exact for optimizers whose update of an
   element depends only on that element's history and per-step scalars (SGD, Adam, RMSprop, ...).
@@ -9,8 +9,10 @@ differs is what the optimizer sees, and each choice is exact for a class of opti
 - tensor-per-start: N tensors of shape (d,) per group in one optimizer. Exact for optimizers that
   treat each parameter tensor on its own, even through norms or factorisations (LAMB's trust
   ratio, Adafactor's factored moments).
-- optimizer-per-start: N optimizers, one per start (see lockstep.py). Exact for optimizers that
-  treat all their parameters as one problem (LBFGS: one line search, one curvature history).
+- optimizer-per-start: N optimizers, one per start, run in turn on their own start. Exact for
+  optimizers that treat all their parameters as one problem (LBFGS: one line search, one
+  curvature history); no faster than separate runs, since such an optimizer's own code must
+  run once per start.
 
 In every case start i's trajectory is bitwise the one it would have alone; tests check this.
 """
@@ -70,8 +72,17 @@ class StartLayout:
             else:
                 tensors.grad = block
 
+    def points_of(self, start: int) -> Tensor:
+        """Start `start`'s current point alone, shape (1, d) (per-start layouts only)."""
+        with torch.no_grad():
+            blocks = [t[start].detach() for t in self.tensors]
+            row = blocks[0] if self.whole else torch.cat(blocks)
+            if self.inverse is not None:
+                row = row[self.inverse]
+            return row.unsqueeze(0)
+
     def set_grads_of(self, start: int, grads: Tensor) -> None:
-        """Give start `start`'s tensors their rows of a batched gradient."""
-        row = grads[start]
+        """Give start `start`'s tensors its gradient, shape (1, d)."""
+        row = grads[0]
         for tensors, cols in zip(self.tensors, self.columns):
             tensors[start].grad = row if self.whole else row[cols]

@@ -70,6 +70,8 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
     for origin, value in (("--optbench-device", cli_device), ("optbench_device (ini)", ini_device)):
         if value is not None and not DEVICE_RE.match(value):
             raise pytest.UsageError(f"{origin}: found '{value}'; expected auto, cpu, cuda or cuda:N")
+    if cli_device and cli_device.startswith("cuda"):
+        _require_cuda(cli_device)
     seeds = config.getoption("optbench_seeds")
     if seeds is not None and seeds < 1:
         raise pytest.UsageError(f"--optbench-seeds: found {seeds}; expected a positive number")
@@ -91,6 +93,19 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         verbose=config.getoption("verbose"),
         rootdir=rootdir,
     )
+
+
+def _require_cuda(device: str) -> None:
+    """An explicit --optbench-device cuda without CUDA is an error, not a run of skips: a CI
+    gate that skips every case would otherwise look green."""
+    import torch
+
+    available = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    index = int(device.split(":")[1]) if ":" in device else 0
+    if index >= available:
+        raise pytest.UsageError(
+            f"--optbench-device: found '{device}', but this machine has {available} CUDA "
+            f"device(s); expected cpu, auto, or a CUDA device that exists")
 
 
 def _path(cli: str | None, invocation: Path, ini: str | None, rootdir: Path) -> Path | None:

@@ -20,6 +20,7 @@ Positive = Annotated[float, Field(gt=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
 DEVICE_PATTERN = r"^(auto|cpu|cuda(:[0-9]+)?)$"
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"
+ALL_OPTIMIZERS = "*"
 
 
 class StrictModel(BaseModel):
@@ -75,6 +76,14 @@ class AnalyticFields(StrictModel):
     optimizers: list[str] | None = None
     overrides: dict[str, dict[str, Any]] | None = None
     does_not_converge: dict[str, str] | None = None
+
+    @field_validator("does_not_converge", mode="before")
+    @classmethod
+    def _one_reason_for_all(cls, value: Any) -> Any:
+        # A plain string: no optimizer is expected to converge on this problem, for that reason.
+        if isinstance(value, str):
+            return {ALL_OPTIMIZERS: value}
+        return value
 
     @field_validator("domain", mode="before")
     @classmethod

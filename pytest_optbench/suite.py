@@ -14,7 +14,7 @@ from .loader import Document, load_file
 from .metrics import ANALYTIC_METRICS
 from .optimizer_entries import ResolvedOptimizer, check_entry, check_parts, grid_points, \
     split_entry, trial_construct
-from .spec import NAME_PATTERN, AnalyticFields, AnalyticProblem, Expectation, SuiteHeader, validate
+from .spec import ALL_OPTIMIZERS, NAME_PATTERN, AnalyticFields, AnalyticProblem, Expectation, SuiteHeader, validate
 
 DEFAULT_STARTS = 32
 DEFAULT_STEPS = 1000
@@ -132,9 +132,11 @@ def _problem_cases(doc: Document, suite_name: str, key: str, raw: dict, defaults
             return []
     function = _check_function(doc, path, spec, problems)
     names = list(optimizers)
+    not_converging = dict(spec.does_not_converge or {})
     for field_name, listed in (("optimizers", spec.optimizers or []),
                                ("overrides", list(spec.overrides or {})),
-                               ("does_not_converge", list(spec.does_not_converge or {}))):
+                               ("does_not_converge",
+                                [k for k in not_converging if k != ALL_OPTIMIZERS])):
         for name in listed:
             if name not in optimizers:
                 problems.append(doc.problem(path + (field_name, name) if field_name != "optimizers"
@@ -149,8 +151,8 @@ def _problem_cases(doc: Document, suite_name: str, key: str, raw: dict, defaults
     chosen = [k for k in (spec.optimizers or names)
               if optimizers.get(k) is not None
               and (optimizers[k].problems is None or key in optimizers[k].problems)]
-    for name in spec.does_not_converge or {}:
-        if name not in chosen:
+    for name in not_converging:
+        if name != ALL_OPTIMIZERS and name not in chosen:
             problems.append(doc.problem(path + ("does_not_converge", name),
                                         f"'{name}', which does not run on this problem",
                                         "an optimizer that runs on it: " + ", ".join(chosen)))
@@ -173,7 +175,8 @@ def _problem_cases(doc: Document, suite_name: str, key: str, raw: dict, defaults
                 suite=suite_name, case_id=f"{key}[{opt_config.label}]", problem_key=key, kind="analytic",
                 problem=config, optimizer=opt_config, seeds=tuple(seeds), expect=expect,
                 line=line, device=header.device if header else "auto",
-                does_not_converge=(spec.does_not_converge or {}).get(opt_key)).with_hash())
+                does_not_converge=not_converging.get(opt_key, not_converging.get(ALL_OPTIMIZERS))
+            ).with_hash())
     return cases
 
 

@@ -79,10 +79,12 @@ class AdamWithoutBiasCorrection(torch.optim.Optimizer):
 
 
 class SGDIgnoringMomentum(torch.optim.SGD):
-    """SGD that accepts `momentum` and silently drops it."""
+    """SGD that validates `momentum` like the real one, then silently drops it from its update."""
 
     def __init__(self, params, lr=1e-3, momentum=0.0, **kwargs):
-        super().__init__(params, lr=lr, momentum=0.0, **kwargs)
+        super().__init__(params, lr=lr, momentum=momentum, **kwargs)
+        for group in self.param_groups:
+            group["momentum"] = 0.0
 
 
 class AdamDoubledLR(torch.optim.Adam):

@@ -78,7 +78,7 @@ def test_ids_work_with_k_node_ids_and_markers(tiny):
 
 def test_last_failed_reruns_only_the_failures(tiny):
     tiny.runpytest("tiny.yaml", "--optbench-update-baselines", "-k", "booth")
-    first = tiny.runpytest("tiny.yaml", "-p", "cacheprovider")
+    first = tiny.runpytest("tiny.yaml")
     first.assert_outcomes(passed=2, failed=2)  # himmelblau has no baseline yet
     again = tiny.runpytest("tiny.yaml", "--lf")
     again.assert_outcomes(failed=2)
@@ -125,6 +125,15 @@ def test_device_option(tiny):
     bad = tiny.runpytest("tiny.yaml", "--optbench-device", "gpu")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
     bad.stderr.fnmatch_lines(["*--optbench-device: found 'gpu'; expected auto, cpu, cuda or cuda:N*"])
+
+
+def test_an_explicit_cuda_device_that_does_not_exist_is_a_usage_error(tiny):
+    import torch
+
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    result = tiny.runpytest("tiny.yaml", "--optbench-device", f"cuda:{count}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"*found 'cuda:{count}', but this machine has {count} CUDA device(s)*"])
 
 
 def test_seed_override_for_quick_runs(tiny):

@@ -1,0 +1,65 @@
+"""`python -m pytest_optbench compare OLD NEW` outside pytest."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from pytest_optbench.__main__ import main
+from suite_texts import TINY
+
+
+@pytest.fixture
+def files(pytester):
+    """A recorded baseline file and a results file of the same suite."""
+    pytester.makefile(".yaml", tiny=TINY)
+    pytester.runpytest("tiny.yaml", "--optbench-update-baselines")
+    pytester.runpytest("tiny.yaml", "--optbench-json", "results.json")
+    return pytester.path / "baselines" / "tiny.json", pytester.path / "results.json"
+
+
+def perturb(path, case, metric, values):
+    data = json.loads(path.read_text())
+    data["entries"]["cpu"][case]["metrics"][metric] = values
+    path.write_text(json.dumps(data))
+
+
+def test_identical_files_pass(files, capsys):
+    baseline, results = files
+    assert main(["compare", str(baseline), str(results), "--fail-on-regression"]) == 0
+    out = capsys.readouterr().out
+    assert "4 cases, 4 passed" in out and "case " in out
+
+
+def test_a_regression_exits_one_and_shows_the_row(files, capsys):
+    baseline, results = files
+    perturb(baseline, "booth[adam]", "converged_fraction", [1.0, 1.0])
+    assert main(["compare", str(baseline), str(results)]) == 0
+    assert main(["compare", str(baseline), str(results), "--fail-on-regression"]) == 1
+    out = capsys.readouterr().out
+    assert "booth[adam] (cpu)" in out and "REGRESSION" in out
+
+
+def test_a_changed_configuration_is_stale_not_a_regression(files, capsys):
+    baseline, results = files
+    data = json.loads(baseline.read_text())
+    data["entries"]["cpu"]["booth[sgd]"]["config_hash"] = "0000"
+    baseline.write_text(json.dumps(data))
+    assert main(["compare", str(baseline), str(results), "--fail-on-regression"]) == 0
+    assert "stale" in capsys.readouterr().out
+
+
+def test_unusable_input_exits_two(tmp_path, capsys):
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"neither": 1}')
+    assert main(["compare", str(bad), str(bad)]) == 2
+    assert "found neither an optbench results file" in capsys.readouterr().err
+    assert main(["compare", str(tmp_path / "none.json"), str(bad)]) == 2
+
+
+def test_runs_as_a_module(files):
+    baseline, results = files
+    done = subprocess.run([sys.executable, "-m", "pytest_optbench", "compare", str(baseline),
+                           str(results)], capture_output=True, text=True)
+    assert done.returncode == 0 and "compare" in done.stdout

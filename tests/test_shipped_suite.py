@@ -1,0 +1,55 @@
+"""The shipped analytic suite: what it covers, and that its committed baselines match it."""
+
+from pathlib import Path
+
+import pytest
+
+from pytest_optbench.baseline import read
+from pytest_optbench.problems.analytic import FUNCTIONS
+from pytest_optbench.suite import load_suite
+
+ROOT = Path(__file__).resolve().parent.parent
+ORIGIN_OPTIMIZERS = {"SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam",
+                     "ASGD", "RAdam", "Rprop"}
+
+
+@pytest.fixture(scope="module")
+def suite():
+    return load_suite(ROOT / "suites" / "analytic.yaml", "suites/analytic.yaml")
+
+
+def test_every_function_meets_every_origin_optimizer(suite):
+    pairs = {(c.problem.function, c.optimizer.class_name) for c in suite.cases}
+    for function in FUNCTIONS:
+        for name in ORIGIN_OPTIMIZERS:
+            assert (function, name) in pairs, (function, name)
+    keys = {c.optimizer.key for c in suite.cases if c.problem_key == "rosenbrock"}
+    assert {"sgd", "momentum", "nesterov"} <= keys  # plain, heavy-ball and Nesterov SGD
+
+
+@pytest.mark.parametrize("option", [
+    "dampening", "weight_decay", "nesterov", "maximize", "amsgrad", "centered", "lr_decay",
+    "initial_accumulator_value", "decoupled_weight_decay"])
+def test_each_option_has_its_own_cases(suite, option):
+    assert any(option in c.optimizer.hyperparameters and c.optimizer.key not in
+               ("sgd", "momentum", "adam") for c in suite.cases)
+
+
+def test_parameter_groups_and_schedules_have_their_own_cases(suite):
+    assert any(c.optimizer.param_groups for c in suite.cases)
+    assert {c.optimizer.schedule["class"] for c in suite.cases if c.optimizer.schedule} == \
+        {"StepLR", "CosineAnnealingLR"}
+
+
+def test_non_convergence_is_declared_with_a_reason(suite):
+    declared = [c for c in suite.cases if c.does_not_converge]
+    assert declared and all(len(c.does_not_converge) > 10 for c in declared)
+    assert all(c.does_not_converge for c in suite.cases if c.problem_key == "ackley")
+
+
+def test_committed_baselines_cover_every_case_and_are_current(suite):
+    entries = read(ROOT / "baselines" / "analytic.json")["entries"]["cpu"]
+    for case in suite.cases:
+        assert case.case_id in entries, f"no baseline for {case.case_id}"
+        assert entries[case.case_id]["config_hash"] == case.config_hash, f"stale: {case.case_id}"
+        assert entries[case.case_id]["seeds"] == [0, 1, 2]
