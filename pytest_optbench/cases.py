@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
@@ -65,9 +66,9 @@ class Case:
     order: int = 0                    # position in the suite, for tables
     config_hash: str = field(default="", compare=False)
 
-    def with_hash(self) -> "Case":
-        object.__setattr__(self, "config_hash", config_hash(self))
-        return self
+
+def with_hash(case: Case) -> Case:
+    return dataclasses.replace(case, config_hash=config_hash(case))
 
 
 def config_hash(case: Case) -> str:

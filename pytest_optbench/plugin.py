@@ -88,17 +88,19 @@ class OptbenchSession:
     """
 
     def __init__(self, config: pytest.Config):
-        from .results import SessionResults
-
         self.config = config
         self.options = config.stash[OPTIONS_KEY]
-        self.results = SessionResults()
+        self.results = None  # created with the first optbench result: plain runs import nothing
         self.written: list = []
         self.seen = False
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "optbench", None)
         if result is not None:
+            if self.results is None:
+                from .results import SessionResults
+
+                self.results = SessionResults()
             self.seen = True
             self.results.add(result)
 

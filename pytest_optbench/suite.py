@@ -8,17 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from .cases import AnalyticConfig, Case, OptimizerConfig, format_id_value
-from .errors import Problem, SuiteError, describe, did_you_mean, one_of
+from .analytic_problem import check_problem, valid_defaults
+from .cases import Case, OptimizerConfig, format_id_value, with_hash
+from .errors import Problem, SuiteError, describe, did_you_mean
 from .loader import Document, load_file
-from .metrics import ANALYTIC_METRICS
 from .optimizer_entries import ResolvedOptimizer, check_entry, check_parts, grid_points, \
     split_entry, trial_construct
-from .spec import ALL_OPTIMIZERS, NAME_PATTERN, AnalyticFields, AnalyticProblem, Expectation, SuiteHeader, validate
-
-DEFAULT_STARTS = 32
-DEFAULT_STEPS = 1000
-DEFAULT_CONVERGE = {"criterion": "distance", "tol": 1e-3}
+from .spec import ALL_OPTIMIZERS, NAME_PATTERN, SuiteHeader, validate
 
 
 @dataclass(frozen=True)
@@ -52,7 +48,7 @@ def build_suite(doc: Document, default_name: str) -> Suite:
                                             "letters, digits and . _ + - (names become test ids)"))
     optimizers = {key: check_entry(doc, key, raw, problems)
                   for key, raw in raw_optimizers.items() if isinstance(raw, dict)}
-    defaults = _valid_defaults(doc, _mapping(data.get("defaults")), problems)
+    defaults = valid_defaults(doc, _mapping(data.get("defaults")), problems)
     seeds = list(header.seeds) if header else [0]
     suite_name = header.suite if header and header.suite else default_name
     if len(set(seeds)) != len(seeds):
@@ -85,24 +81,6 @@ def _mapping(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
 
-def _partial(raw: dict) -> AnalyticProblem | None:
-    if not isinstance(raw.get("function"), str):
-        return None
-    valid = {key: value for key, value in raw.items() if key != "function"
-             and validate(AnalyticFields, {key: value}, Document("", None), (), []) is not None}
-    return AnalyticProblem.model_validate({**valid, "function": raw["function"]})
-
-
-def _valid_defaults(doc: Document, raw: dict, problems: list[Problem]) -> dict:
-    """The defaults block, keeping only keys that validate (their errors are reported once)."""
-    if not raw:
-        return {}
-    if validate(AnalyticFields, raw, doc, ("defaults",), problems) is not None:
-        return raw
-    return {key: value for key, value in raw.items()
-            if validate(AnalyticFields, {key: value}, doc, ("defaults",), []) is not None}
-
-
 def _merge_defaults(defaults: dict, raw: dict) -> dict:
     merged = {**defaults, **raw}
     if "expect" in defaults and "expect" in raw and isinstance(raw["expect"], dict):
@@ -123,31 +101,23 @@ def _problem_cases(doc: Document, suite_name: str, key: str, raw: dict, defaults
                                     field_name=f"problems.{key}.function"))
         return []
     before = len(problems)
-    merged = _merge_defaults(defaults, raw)
-    spec = validate(AnalyticProblem, merged, doc, path, problems)
-    if spec is None:
-        # Keep checking what did validate, so that one run reports every problem in the file.
-        spec = _partial(merged)
-        if spec is None:
-            return []
-    function = _check_function(doc, path, spec, problems)
+    checked = check_problem(doc, path, _merge_defaults(defaults, raw),
+                            header.dtype if header else None, problems)
+    spec = checked.spec if checked else None
     names = list(optimizers)
-    not_converging = dict(spec.does_not_converge or {})
-    for field_name, listed in (("optimizers", spec.optimizers or []),
-                               ("overrides", list(spec.overrides or {})),
-                               ("does_not_converge",
-                                [k for k in not_converging if k != ALL_OPTIMIZERS])):
-        for name in listed:
+    not_converging = dict(spec.does_not_converge or {}) if spec else {}
+    listed = {"optimizers": (spec.optimizers or []) if spec else [],
+              "overrides": list(spec.overrides or {}) if spec else [],
+              "does_not_converge": [k for k in not_converging if k != ALL_OPTIMIZERS]}
+    for field_name, names_listed in listed.items():
+        for name in names_listed:
             if name not in optimizers:
-                problems.append(doc.problem(path + (field_name, name) if field_name != "optimizers"
-                                            else path + (field_name,),
-                                            f"unknown optimizer '{name}'",
+                where = path + (field_name,) if field_name == "optimizers" else path + (field_name, name)
+                problems.append(doc.problem(where, f"unknown optimizer '{name}'",
                                             "one of the suite's optimizers: " + ", ".join(names),
                                             did_you_mean(name, names)))
-    expect = _check_expect(doc, path, spec, problems)
-    if len(problems) > before or function is None:
+    if checked is None or len(problems) > before:
         return []
-    dim, domain, minima = function
     chosen = [k for k in (spec.optimizers or names)
               if optimizers.get(k) is not None
               and (optimizers[k].problems is None or key in optimizers[k].problems)]
@@ -156,117 +126,19 @@ def _problem_cases(doc: Document, suite_name: str, key: str, raw: dict, defaults
             problems.append(doc.problem(path + ("does_not_converge", name),
                                         f"'{name}', which does not run on this problem",
                                         "an optimizer that runs on it: " + ", ".join(chosen)))
-    config = AnalyticConfig(
-        function=spec.function, dim=dim, options=dict(spec.options or {}), domain=domain,
-        minima=minima, starts=len(spec.start_points) if spec.start_points else (spec.starts or DEFAULT_STARTS),
-        start_points=tuple(tuple(p) for p in spec.start_points) if spec.start_points else None,
-        steps=spec.steps or DEFAULT_STEPS,
-        criterion=(spec.converge.criterion if spec.converge else DEFAULT_CONVERGE["criterion"]),
-        tol=(spec.converge.tol if spec.converge else DEFAULT_CONVERGE["tol"]),
-        dtype=spec.dtype or (header.dtype if header and header.dtype else "float64"))
-    line = doc.line_of(path) or 1
     cases = []
     for opt_key in chosen:
-        opt = optimizers[opt_key]
-        assert opt is not None
         override = (spec.overrides or {}).get(opt_key)
-        for opt_config in _optimizer_configs(doc, path, opt, override, dim, problems):
-            cases.append(Case(
-                suite=suite_name, case_id=f"{key}[{opt_config.label}]", problem_key=key, kind="analytic",
-                problem=config, optimizer=opt_config, seeds=tuple(seeds), expect=expect,
-                line=line, device=header.device if header else "auto",
-                does_not_converge=not_converging.get(opt_key, not_converging.get(ALL_OPTIMIZERS))
-            ).with_hash())
+        for opt_config in _optimizer_configs(doc, path, optimizers[opt_key], override,
+                                             checked.config.dim, problems):
+            cases.append(with_hash(Case(
+                suite=suite_name, case_id=f"{key}[{opt_config.label}]", problem_key=key,
+                kind="analytic", problem=checked.config, optimizer=opt_config,
+                seeds=tuple(seeds), expect=checked.expect, line=doc.line_of(path) or 1,
+                device=header.device if header else "auto",
+                does_not_converge=not_converging.get(opt_key,
+                                                     not_converging.get(ALL_OPTIMIZERS)))))
     return cases
-
-
-def _check_function(doc: Document, path: tuple, spec: AnalyticProblem,
-                    problems: list[Problem]) -> tuple | None:
-    """(dim, domain, minima) for the problem's function, after checking them."""
-    from .problems.analytic import FUNCTIONS
-    from .registry import UnresolvedName, import_object
-
-    before = len(problems)
-    if ":" in spec.function:
-        try:
-            value = import_object(spec.function)
-        except UnresolvedName as exc:
-            problems.append(doc.problem(path + ("function",), exc.found, exc.expected, exc.hint))
-            return None
-        if not callable(value):
-            problems.append(doc.problem(path + ("function",), f"'{spec.function}', which is not callable",
-                                        "a function f(X) -> values, X of shape (N, d)"))
-        for required in ("dim", "domain", "minima"):
-            if getattr(spec, required) is None:
-                problems.append(doc.problem(path, "nothing", f"'{required}:' (a user function must declare it)",
-                                            field_name=".".join(map(str, path + (required,)))))
-        if spec.options:
-            problems.append(doc.problem(path + ("options",), describe(spec.options),
-                                        "no options: they apply to built-in functions only"))
-        if len(problems) > before:
-            return None
-        dim, default_box, minima = spec.dim, None, tuple(tuple(m) for m in spec.minima)
-    else:
-        info = FUNCTIONS.get(spec.function)
-        if info is None:
-            problems.append(doc.problem(path + ("function",), f"unknown function '{spec.function}'",
-                                        one_of(FUNCTIONS) + ", or 'package.module:function'",
-                                        did_you_mean(spec.function, FUNCTIONS)))
-            return None
-        dim = spec.dim or info.fixed_dim or info.default_dim
-        if info.fixed_dim and dim != info.fixed_dim:
-            problems.append(doc.problem(path + ("dim",), describe(spec.dim),
-                                        f"{info.fixed_dim}: {info.name} is {info.fixed_dim}-dimensional"))
-        if spec.minima is not None:
-            problems.append(doc.problem(path + ("minima",), describe(spec.minima),
-                                        f"no minima: those of {info.name} are built in"))
-        for name in spec.options or {}:
-            if name not in info.option_defaults:
-                problems.append(doc.problem(path + ("options", name), f"unknown option '{name}'",
-                                            one_of(info.option_defaults) if info.option_defaults
-                                            else f"no options for {info.name}",
-                                            did_you_mean(name, info.option_defaults)))
-        default_box, minima = info.domain, None
-    domain = _check_domain(doc, path, spec.domain, default_box, dim, problems)
-    for field_name, points in (("minima", spec.minima), ("start_points", spec.start_points)):
-        for index, point in enumerate(points or []):
-            if len(point) != dim:
-                problems.append(doc.problem(path + (field_name, index), describe(point),
-                                            f"a point with {dim} coordinates"))
-    if len(problems) > before:
-        return None
-    return dim, domain, minima
-
-
-def _check_domain(doc, path, boxes, default_box, dim, problems):
-    if boxes is None:
-        return tuple([tuple(default_box)] * dim) if default_box else None
-    for index, box in enumerate(boxes):
-        if len(box) != 2 or not box[0] < box[1]:
-            problems.append(doc.problem(path + ("domain", index), describe(box),
-                                        "an interval [low, high] with low < high"))
-    if len(boxes) not in (1, dim):
-        problems.append(doc.problem(path + ("domain",), f"{len(boxes)} intervals",
-                                    f"1 interval for every coordinate, or {dim} (one each)"))
-    return tuple(tuple(b) for b in (boxes * dim if len(boxes) == 1 else boxes))
-
-
-def _check_expect(doc, path, spec, problems) -> dict[str, Expectation]:
-    if spec.expect is None:
-        return {name: Expectation(baseline=True) for name in ANALYTIC_METRICS}
-    for name, expectation in spec.expect.items():
-        if name not in ANALYTIC_METRICS:
-            problems.append(doc.problem(path + ("expect", name), f"unknown metric '{name}'",
-                                        one_of(ANALYTIC_METRICS), did_you_mean(name, ANALYTIC_METRICS)))
-        elif ANALYTIC_METRICS[name].curve and (expectation.min is not None
-                                               or expectation.max is not None):
-            problems.append(doc.problem(path + ("expect", name), "min or max on a curve",
-                                        "only 'baseline:' (a curve is compared point by point)"))
-        elif expectation.min is not None and expectation.max is not None \
-                and expectation.min > expectation.max:
-            problems.append(doc.problem(path + ("expect", name), f"min {expectation.min} > max {expectation.max}",
-                                        "min <= max"))
-    return dict(spec.expect)
 
 
 def _optimizer_configs(doc: Document, path: tuple, opt: ResolvedOptimizer, override: dict | None,

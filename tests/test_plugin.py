@@ -184,3 +184,15 @@ def test_user_optimizer_class_by_module_path(pytester):
     pytester.makefile(".yaml", mine=TINY.replace("class: SGD", "class: 'my_optim:Descent'"))
     result = pytester.runpytest("mine.yaml", "--optbench-update-baselines", "-k", "sgd")
     result.assert_outcomes(passed=2)
+
+
+def test_a_plain_run_imports_nothing_heavy(pytester):
+    pytester.makepyfile(test_plain="""
+        import sys
+        def test_modules():
+            heavy = [m for m in ("torch", "pydantic", "yaml", "pytest_optbench.suite") if m in sys.modules]
+            assert heavy == [], heavy
+    """)
+    # A fresh interpreter: this test process has long since imported them all.
+    result = pytester.runpytest_subprocess("-p", "no:xdist", "-p", "no:benchmark")
+    result.assert_outcomes(passed=1)
