@@ -17,6 +17,7 @@ demo: $(STAMP)
 	$(BIN)/pytest --optbench suites/analytic.yaml
 
 test: $(STAMP)
+	$(BIN)/python -m pyflakes pytest_optbench tests benchmarks
 	$(BIN)/pytest
 	$(BIN)/pytest --optbench suites/analytic.yaml -q
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from .checks import CHANGED, FAILING, REGRESSION, BaselineView, Row, check_metric
+from .checks import CHANGED, REGRESSION, BaselineView, Row, check_metric
 from .metrics import ANALYTIC_METRICS, Metric
 from .spec import BaselineCheck, Expectation
 
@@ -107,6 +107,3 @@ def _metric_rows(label: str, before: Record, after: Record) -> list[Row]:
 def has_regression(compared: list[dict]) -> bool:
     return any(row["status"] in (REGRESSION, CHANGED) for r in compared for row in r["rows"])
 
-
-def has_problem(compared: list[dict]) -> bool:
-    return any(row["status"] in FAILING for r in compared for row in r["rows"])

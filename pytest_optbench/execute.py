@@ -8,11 +8,10 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from .baseline import BaselineFileError, baseline_path, read, view
 from .cases import Case
-from .checks import DIVERGED, ERROR, FAILING, BaselineView, Row, check_case, divergence_text, \
+from .checks import DIVERGED, ERROR, BaselineView, Row, check_case, divergence_text, \
     failure_message
 from .metrics import ANALYTIC_METRICS
 from .options import OptbenchOptions
@@ -135,6 +134,3 @@ def skipped_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOp
     result.update({"status": "skipped", "reason": reason, "rows": []})
     return result
 
-
-def is_failing(row: dict[str, Any]) -> bool:
-    return row["status"] in FAILING

@@ -16,9 +16,6 @@ class Metric:
     convergence: bool = False  # relaxed for cases the suite marks `does_not_converge`
     curve: bool = False       # per seed a list of values; compared point by point, both ways
 
-    def format(self, value: float | None) -> str:
-        return format_value(value)
-
 
 ANALYTIC_METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("converged_fraction", True,

@@ -83,10 +83,10 @@ def resolve_optimizer(name: str) -> type:
 
     if ":" in name:
         cls = import_object(name)
-        if not (inspect.isclass(cls) and hasattr(cls, "step") and hasattr(cls, "param_groups")
-                or inspect.isclass(cls) and issubclass(cls, torch.optim.Optimizer)):
+        # Optimizer-compatible: constructed from parameters, stepped with step().
+        if not (inspect.isclass(cls) and callable(getattr(cls, "step", None))):
             raise UnresolvedName(f"'{name}', which is not an optimizer class",
-                             "a torch.optim.Optimizer subclass (or a class with step() and param_groups)")
+                                 "a torch.optim.Optimizer subclass, or a class with a step() method")
         return cls
     names = torch_optimizer_names()
     if name in names:

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Union
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import Problem, did_you_mean, describe, one_of
-from .loader import Document, Path
+from .loader import Document, Path, dotted
 
 NonNegative = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
@@ -150,19 +150,13 @@ def _problems_from(exc: ValidationError, model: type[BaseModel], doc: Document,
                                      did_you_mean(str(loc[-1]), allowed)))
         elif kind == "missing":
             found.append(doc.problem(path[:-1], "nothing", f"the required field '{loc[-1]}'",
-                                     field_name=_dotted(path)))
+                                     field_name=dotted(path)))
         elif kind == "literal_error" and loc == ("optbench",):
             found.append(doc.problem(path, describe(error["input"]), "1",
                                      "this version of pytest-optbench reads suite format 1"))
         else:
             found.append(doc.problem(path, describe(error["input"]), _expected(error)))
     return found
-
-
-def _dotted(path: Path) -> str:
-    from .loader import dotted
-
-    return dotted(path)
 
 
 def _expected(error: dict) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 from .analytic_problem import check_problem, valid_defaults
 from .cases import Case, OptimizerConfig, format_id_value, with_hash
-from .errors import Problem, SuiteError, describe, did_you_mean
+from .errors import Problem, SuiteError, describe, did_you_mean, one_of
 from .loader import Document, load_file
 from .optimizer_entries import ResolvedOptimizer, check_entry, check_parts, grid_points, \
     split_entry, trial_construct

@@ -5,10 +5,13 @@
 # process; loading them here, once, keeps them across runs (and makes each run faster).
 import torch
 
-import pytest_optbench.analytic_metrics  # noqa: F401
-import pytest_optbench.collect  # noqa: F401
-import pytest_optbench.execute  # noqa: F401
-import pytest_optbench.suite  # noqa: F401
+import pytest_optbench.analytic_metrics
+import pytest_optbench.collect
+import pytest_optbench.execute
+import pytest_optbench.suite
+
+KEPT_LOADED = (pytest_optbench.analytic_metrics, pytest_optbench.collect,
+               pytest_optbench.execute, pytest_optbench.suite)
 
 _parameter = torch.zeros(1, requires_grad=True)
 _parameter.grad = torch.ones(1)

@@ -120,6 +120,7 @@ def test_a_large_table_puts_problems_first_and_summarises_passing_cases(pytester
 
 def test_device_option(tiny):
     result = tiny.runpytest("tiny.yaml", "--optbench-device", "cpu", "--optbench-json", "out.json")
+    result.stdout.fnmatch_lines(["results written to */out.json"])
     data = json.loads((tiny.path / "out.json").read_text())
     assert {case["device"] for case in data["cases"]} == {"cpu"}
     bad = tiny.runpytest("tiny.yaml", "--optbench-device", "gpu")
