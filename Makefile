@@ -2,6 +2,9 @@
 # then the same gate. Each creates the virtual environment it needs on first use.
 PYTHON ?= python3
 VENV ?= .venv
+# Local copies of the datasets (MNIST/raw, FashionMNIST/raw, CIFAR-10-images); the real-data
+# gates run when they are there.
+DATA ?= ../shared/data
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
@@ -18,11 +21,21 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pyflakes pytest_optbench tests benchmarks
-	$(BIN)/pytest
+	OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest
 	$(BIN)/pytest --optbench suites/analytic.yaml -q
+	@if [ -d "$(DATA)/MNIST/raw" ] && [ -d "$(DATA)/CIFAR-10-images" ]; then \
+	  echo "real-data gates (cpu tier) on $(DATA)"; \
+	  OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest --optbench suites/mnist.yaml \
+	    suites/fashion_mnist.yaml suites/cifar.yaml --optbench-no-download \
+	    --optbench-dataset-folder cifar10=$(DATA)/CIFAR-10-images -q; \
+	else \
+	  echo "real-data gates skipped: no datasets under $(DATA) (make test DATA=/path/to/data)"; \
+	fi
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_multistart.py
+	$(BIN)/python benchmarks/seed_gate_power.py
+	@if [ -d "$(DATA)/FashionMNIST/raw" ]; then $(BIN)/python benchmarks/bench_data_loop.py --data-dir $(DATA); fi
 
 tune: $(STAMP)
 	$(BIN)/python benchmarks/tune_analytic.py suites/analytic.yaml

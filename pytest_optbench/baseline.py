@@ -64,17 +64,27 @@ def read(path: Path, suite: str | None = None) -> dict:
     return data
 
 
-def view(data: Mapping, device_type: str, case_id: str, config_hash: str,
+def describe_context(context: str) -> str:
+    """'cpu', or 'cuda|folder:546a017581c2' -> 'cuda on folder:546a017581c2 data'."""
+    device, _, data = context.partition("|")
+    return f"{device} on {data} data" if data else device
+
+
+def view(data: Mapping, context: str, case_id: str, config_hash: str,
          record_command: str) -> BaselineView:
-    """What a case's checks compare with, or why there is nothing to compare with."""
+    """What a case's checks compare with, or why there is nothing to compare with.
+
+    `context` is the device type, and for real-data cases also the data's source and content
+    fingerprint: results on other devices or other data are never compared.
+    """
     entries = data.get("entries", {})
-    entry = entries.get(device_type, {}).get(case_id)
+    entry = entries.get(context, {}).get(case_id)
     if entry is None:
-        elsewhere = sorted(d for d, cases in entries.items() if case_id in cases)
-        note = (f"; baselines are kept per device type and this case has one for "
+        elsewhere = sorted(describe_context(c) for c, cases in entries.items() if case_id in cases)
+        note = (f"; baselines are kept per device type and data, and this case has one for "
                 f"{', '.join(elsewhere)} only") if elsewhere else ""
-        return BaselineView("missing", detail=f"no {device_type} baseline{note}; record it with: "
-                                              f"{record_command}")
+        return BaselineView("missing", detail=f"no baseline for {describe_context(context)}"
+                                              f"{note}; record it with: {record_command}")
     if entry.get("config_hash") != config_hash:
         return BaselineView(
             "stale", entry.get("metrics"), entry.get("provenance"),
@@ -85,10 +95,14 @@ def view(data: Mapping, device_type: str, case_id: str, config_hash: str,
 
 
 def make_entry(config_hash: str, seeds: list[int], metrics: Mapping[str, list],
-               provenance: Mapping[str, Any]) -> dict:
-    return {"config_hash": config_hash, "seeds": list(seeds),
-            "metrics": {name: [_round(v) for v in values] for name, values in metrics.items()},
-            "provenance": dict(provenance)}
+               provenance: Mapping[str, Any], curve: Mapping[str, list] | None = None) -> dict:
+    """`curve`: the mean learning curve, kept for plots; it is never compared."""
+    entry = {"config_hash": config_hash, "seeds": list(seeds),
+             "metrics": {name: [_round(v) for v in values] for name, values in metrics.items()},
+             "provenance": dict(provenance)}
+    if curve:
+        entry["curve"] = {name: [_round(v) for v in values] for name, values in curve.items()}
+    return entry
 
 
 def _round(value):
@@ -98,16 +112,16 @@ def _round(value):
 
 
 def write_entries(path: Path, suite: str, updates: Mapping[str, Mapping[str, dict]]) -> WriteSummary:
-    """Add or replace `updates[device_type][case_id]` in the file; keep every other entry."""
+    """Add or replace `updates[context][case_id]` in the file; keep every other entry."""
     path = Path(path)
     summary = WriteSummary(path)
     with _lock(path):
         data = read(path, suite)
-        for device_type, cases in sorted(updates.items()):
-            stored = data["entries"].setdefault(device_type, {})
+        for context, cases in sorted(updates.items()):
+            stored = data["entries"].setdefault(context, {})
             for case_id, entry in sorted(cases.items()):
                 old = stored.get(case_id)
-                label = f"{device_type}: {case_id}"
+                label = f"{context}: {case_id}"
                 if old is None:
                     summary.added.append(label)
                 elif _same_result(old, entry):

@@ -51,12 +51,33 @@ class AnalyticConfig:
 
 
 @dataclass(frozen=True)
+class DataConfig:
+    dataset: str
+    model: str                          # a built-in kind or "package.module:function"
+    model_options: Mapping[str, Any]
+    epochs: int | None                  # exactly one of epochs and steps
+    steps: int | None
+    batch_size: int                     # 0: full-batch descent
+    eval_every: int | None              # steps between evaluations; None: every epoch
+    train_subset: int | None
+    test_subset: int | None
+    crop: int                           # random-crop padding; 0: none
+    flip: bool
+    precision: str                      # float32 | bf16
+    channels_last: bool
+    target_accuracy: float | None
+
+    def identity(self) -> dict:
+        return json.loads(json.dumps(asdict(self)))
+
+
+@dataclass(frozen=True)
 class Case:
     suite: str
     case_id: str                      # "rosenbrock[adam-lr0.01]"
     problem_key: str                  # "rosenbrock"
-    kind: str                         # "analytic"
-    problem: AnalyticConfig
+    kind: str                         # "analytic" or "data"
+    problem: AnalyticConfig | DataConfig
     optimizer: OptimizerConfig
     seeds: tuple[int, ...]
     expect: Mapping[str, Expectation]
@@ -64,6 +85,7 @@ class Case:
     device: str = "auto"
     does_not_converge: str | None = None
     order: int = 0                    # position in the suite, for tables
+    tier: str | None = None           # the budget tier the configuration comes from
     config_hash: str = field(default="", compare=False)
 
 

@@ -10,7 +10,7 @@ from .cases import Case
 from .errors import SuiteError
 from .options import OPTIONS_KEY
 
-BASELINES_KEY = pytest.StashKey[Any]()
+CACHES_KEY = pytest.StashKey[Any]()
 
 
 class CaseFailed(Exception):
@@ -19,10 +19,16 @@ class CaseFailed(Exception):
 
 class SuiteFile(pytest.File):
     def collect(self):
-        from .suite import load_suite
+        from .execute import device_type_of
+        from .suite import BuildContext, load_suite
 
+        options = self.config.stash[OPTIONS_KEY]
+        context = BuildContext(
+            tier=options.tier,
+            device_type_for=lambda device: device_type_of(options.device_for(device)),
+            dataset_folders=frozenset(options.dataset_folders or {}))
         try:
-            suite = load_suite(self.path, display=self.nodeid)
+            suite = load_suite(self.path, display=self.nodeid, context=context)
         except SuiteError as exc:
             raise self.CollectError(str(exc)) from None
         for case in suite.cases:
@@ -48,6 +54,8 @@ class CaseItem(pytest.Function):
         self.optbench_result: dict | None = None
         self.add_marker("optbench")
         self.add_marker(case.kind)
+        if case.kind == "data":
+            self.extra_keyword_matches.add(case.problem.dataset)
         self.extra_keyword_matches.update(
             {case.problem_key, case.optimizer.key, case.optimizer.class_name, case.suite})
 
@@ -58,16 +66,23 @@ class CaseItem(pytest.Function):
                                    suite_file=suite_file)
 
     def run_case(self) -> None:
+        from .data.datasets import DataCorrupt, DataUnavailable
+        from .data_runner import OutOfMemory
         from .execute import DeviceUnavailable, error_result, run_case, skipped_result
 
         options = self.config.stash[OPTIONS_KEY]
-        baselines = self.config.stash[BASELINES_KEY]
+        caches = self.config.stash[CACHES_KEY]
         try:
-            outcome = run_case(self.case, self.nodeid, self.suite_file, options, baselines)
+            outcome = run_case(self.case, self.nodeid, self.suite_file, options, caches)
         except DeviceUnavailable as exc:
             self.optbench_result = skipped_result(self.case, self.nodeid, self.suite_file,
                                                   options, str(exc))
             pytest.skip(str(exc))
+        except (DataUnavailable, DataCorrupt, OutOfMemory) as exc:
+            # Expected trouble with a clear message of its own: no traceback.
+            self.optbench_result = error_result(self.case, self.nodeid, self.suite_file,
+                                                options, exc)
+            raise CaseFailed(str(exc)) from None
         except Exception as exc:
             self.optbench_result = error_result(self.case, self.nodeid, self.suite_file,
                                                 options, exc)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
-from .checks import CHANGED, REGRESSION, BaselineView, Row, check_metric
-from .metrics import ANALYTIC_METRICS, Metric
+from .baseline import describe_context
+from .checks import CHANGED, REGRESSION, BaselineView, Row, check_case
+from .metrics import ALL_METRICS, Metric
 from .spec import BaselineCheck, Expectation
 
-METRICS: dict[str, Metric] = dict(ANALYTIC_METRICS)
+METRICS: dict[str, Metric] = ALL_METRICS
 NEW, REMOVED, STALE_CONFIG = "new", "removed", "stale"
 
 
@@ -22,7 +23,7 @@ class InputError(Exception):
 @dataclass(frozen=True)
 class Record:
     suite: str
-    device_type: str
+    context: str            # device type, and for real data the data's fingerprint
     case: str
     config_hash: str
     metrics: Mapping[str, list]
@@ -31,7 +32,7 @@ class Record:
 
     @property
     def key(self) -> tuple[str, str, str]:
-        return self.suite, self.device_type, self.case
+        return self.suite, self.context, self.case
 
 
 def load_records(path: Path) -> dict[tuple, Record]:
@@ -53,9 +54,9 @@ def load_records(path: Path) -> dict[tuple, Record]:
         for result in data.get("cases", []):
             if "metrics" not in result:
                 continue  # skipped or errored: nothing was measured
-            record = Record(result["suite"], result["device_type"], result["case"],
-                            result["config_hash"], result["metrics"], result.get("expect"),
-                            result.get("provenance"))
+            record = Record(result["suite"], result.get("baseline_context", result["device_type"]),
+                            result["case"], result["config_hash"], result["metrics"],
+                            result.get("expect"), result.get("provenance"))
             records[record.key] = record
     else:
         raise InputError(f"{path}: found neither an optbench results file (--optbench-json) nor "
@@ -68,11 +69,11 @@ def compare(old: Mapping[tuple, Record], new: Mapping[tuple, Record],
     """Result-like records (as the table reads them), one per case in either file."""
     keys = sorted(set(old) | set(new))
     if device_type:
-        keys = [k for k in keys if k[1] == device_type]
+        keys = [k for k in keys if k[1].partition("|")[0] == device_type]
     compared = []
     for key in keys:
         before, after = old.get(key), new.get(key)
-        label = f"{key[2]} ({key[1]})"
+        label = f"{key[2]} ({describe_context(key[1])})"
         if after is None:
             rows = [Row(label, "-", None, None, None, "", REMOVED, "only in the old file")]
         elif before is None:
@@ -89,19 +90,16 @@ def compare(old: Mapping[tuple, Record], new: Mapping[tuple, Record],
 
 
 def _metric_rows(label: str, before: Record, after: Record) -> list[Row]:
-    rows = []
-    baseline = BaselineView("ok", before.metrics, before.provenance)
-    for name in sorted(set(before.metrics) | set(after.metrics)):
-        metric = METRICS.get(name)
-        if metric is None:
+    """Each metric both files hold, with the suite's tolerances where NEW says them."""
+    expect = {}
+    for name in sorted(set(before.metrics) & set(after.metrics)):
+        if name not in METRICS:
             continue
-        check = BaselineCheck()
-        if after.expect and name in after.expect and after.expect[name].get("baseline"):
-            check = BaselineCheck(**after.expect[name]["baseline"])
-        rows.append(check_metric(label, metric, Expectation(baseline=check),
-                                 after.metrics.get(name, []), baseline, relaxed=False,
-                                 updating=False))
-    return rows
+        stored = (after.expect or {}).get(name, {}).get("baseline")
+        expect[name] = Expectation(baseline=BaselineCheck(**stored) if stored else BaselineCheck())
+    baseline = BaselineView("ok", before.metrics, before.provenance)
+    return check_case(label, after.metrics, expect, METRICS, baseline, known_reason=None,
+                      updating=False)
 
 
 def has_regression(compared: list[dict]) -> bool:

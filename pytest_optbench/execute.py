@@ -1,4 +1,4 @@
-"""Run one case end to end: device, runner, metrics, baseline, checks -> a result record.
+"""Run one case end to end: device, data, runner, metrics, baseline, checks -> a result record.
 
 Knows nothing of pytest; the plugin turns a result into a pass, a failure or a skip.
 """
@@ -11,9 +11,8 @@ from pathlib import Path
 
 from .baseline import BaselineFileError, baseline_path, read, view
 from .cases import Case
-from .checks import DIVERGED, ERROR, BaselineView, Row, check_case, divergence_text, \
-    failure_message
-from .metrics import ANALYTIC_METRICS
+from .checks import DIVERGED, ERROR, BaselineView, Row, check_case, failure_message
+from .metrics import ANALYTIC_METRICS, DATA_METRICS
 from .options import OptbenchOptions
 
 
@@ -25,6 +24,15 @@ class DeviceUnavailable(Exception):
 class CaseOutcome:
     result: dict            # JSON-ready record of the case, for the table, files and baselines
     failure: str | None     # the text of the failure, when the case fails
+
+
+def device_type_of(request: str) -> str:
+    """cpu or cuda, for a device request; `auto` means CUDA when it is available."""
+    if request == "auto":
+        import torch
+
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    return request.split(":")[0]
 
 
 def resolve_device(request: str):
@@ -54,19 +62,55 @@ class BaselineCache:
         return self._files[path]
 
 
-def record_command(nodeid: str, options: OptbenchOptions) -> str:
+class DataCache:
+    """Each dataset is loaded once per process, and put on each device once."""
+
+    def __init__(self):
+        self._loaded: dict[tuple, object] = {}
+        self._placed: dict[tuple, object] = {}
+
+    def get(self, name: str, options: OptbenchOptions, device):
+        from .data.datasets import load_dataset
+        from .data_runner import DeviceData
+
+        folder = (options.dataset_folders or {}).get(name)
+        key = (name, str(folder or options.data_dir))
+        if key not in self._loaded:
+            self._loaded[key] = load_dataset(name, options.data_dir, folder, options.download,
+                                             options.cache_dir)
+        placed = key + (str(device),)
+        if placed not in self._placed:
+            self._placed[placed] = DeviceData.put(self._loaded[key], device)
+        return self._placed[placed]
+
+
+@dataclass
+class Caches:
+    baselines: BaselineCache
+    data: DataCache
+
+
+def record_command(case: Case, nodeid: str, options: OptbenchOptions) -> str:
     parts = ["pytest", "--optbench", shlex.quote(nodeid), "--optbench-update-baselines"]
     if options.baseline_dir != options.rootdir / "baselines":
         parts += ["--optbench-baseline-dir", shlex.quote(str(options.baseline_dir))]
     if options.cli_device:
         parts += ["--optbench-device", options.cli_device]
+    if options.tier:
+        parts += ["--optbench-tier", options.tier]
+    dataset = getattr(case.problem, "dataset", None)
+    if dataset in options.folders_from_cli:
+        folder = options.dataset_folders[dataset]
+        parts += ["--optbench-dataset-folder", shlex.quote(f"{dataset}={folder}")]
+    if options.data_dir_from_cli:
+        parts += ["--optbench-data-dir", shlex.quote(str(options.data_dir))]
     return " ".join(parts)
 
 
 def base_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions) -> dict:
     return {
         "suite": case.suite, "suite_file": suite_file, "case": case.case_id, "nodeid": nodeid,
-        "line": case.line, "order": case.order,
+        "line": case.line, "order": case.order, "tier": case.tier,
         "kind": case.kind, "problem": case.problem_key, "optimizer": case.optimizer.key,
         "optimizer_class": case.optimizer.class_name, "config_hash": case.config_hash,
         "config": {"problem": case.problem.identity(), "optimizer": case.optimizer.identity()},
@@ -78,41 +122,92 @@ def base_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOptio
 
 
 def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
-             baselines: BaselineCache) -> CaseOutcome:
-    from .analytic_metrics import summarize
-    from .analytic_runner import run_analytic
+             caches: Caches) -> CaseOutcome:
     from .provenance import provenance
 
     result = base_result(case, nodeid, suite_file, options)
     device = resolve_device(options.device_for(case.device))
     seeds = case.seeds[:options.seeds] if options.seeds else case.seeds
+    if case.kind == "data":
+        data = caches.data.get(case.problem.dataset, options, device)
+        context = f"{device.type}|{data.data.label}"
+        measured = _run_data(case, seeds, device, data)
+        details = {"precision": case.problem.precision, "data": {
+            "dataset": case.problem.dataset, "source": data.data.source,
+            "location": data.data.location, "fingerprint": data.data.fingerprint}}
+        definitions, dtype = DATA_METRICS, case.problem.precision
+    else:
+        context = device.type
+        measured = _run_analytic(case, seeds, device)
+        details, definitions, dtype = {}, ANALYTIC_METRICS, case.problem.dtype
     try:
-        stored = baselines.get(Path(result["baseline_file"]), case.suite)
-        baseline = view(stored, device.type, case.case_id, case.config_hash,
-                        record_command(nodeid, options))
+        stored = caches.baselines.get(Path(result["baseline_file"]), case.suite)
+        baseline = view(stored, context, case.case_id, case.config_hash,
+                        record_command(case, nodeid, options))
     except BaselineFileError as exc:
-        baseline = BaselineView("missing", detail=str(exc))
         if not options.update_baselines:
             return _error(result, f"baseline file unusable: {exc}")
-    run = run_analytic(case.problem, case.optimizer, seeds, device)
-    outcome = summarize(run, case.problem.tol)
-    rows = check_case(case.case_id, outcome.metrics, case.expect, ANALYTIC_METRICS, baseline,
-                      known_reason=case.does_not_converge, updating=options.update_baselines)
-    if outcome.divergence:
+        baseline = BaselineView("missing", detail=str(exc))
+    rows = check_case(case.case_id, measured.metrics, case.expect, definitions, baseline,
+                      known_reason=case.does_not_converge, updating=options.update_baselines,
+                      false_alarm_rate=options.false_alarm_rate)
+    if measured.divergence:
         rows.insert(0, Row(case.case_id, "loss", None, None, None, "finite", DIVERGED,
-                           divergence_text(outcome.divergence)))
-    failure = failure_message(rows, outcome.divergence, baseline)
+                           measured.divergence_text))
+    failure = failure_message(rows, measured.divergence_text, baseline)
     result.update({
-        "device": str(device), "device_type": device.type, "seeds": list(seeds),
-        "status": "failed" if failure else "passed",
-        "metrics": outcome.metrics, "rows": [r.to_json() for r in rows],
-        "divergence": outcome.divergence, "curves": outcome.curves,
-        "wall_time_s": round(outcome.wall_time_s, 4), "steps_run": outcome.steps_run,
-        "isolation": outcome.isolation, "starts": outcome.starts,
-        "provenance": provenance(device, case.problem.dtype),
+        "device": str(device), "device_type": device.type, "baseline_context": context,
+        "seeds": list(seeds), "status": "failed" if failure else "passed",
+        "metrics": measured.metrics, "rows": [r.to_json() for r in rows],
+        "divergence": measured.divergence, "curves": measured.curves,
+        "wall_time_s": round(measured.wall_time_s, 4), "steps_run": measured.steps_run,
+        "provenance": {**provenance(device, dtype), **details},
         "baseline_provenance": dict(baseline.provenance) if baseline.provenance else None,
+        **measured.extra,
     })
     return CaseOutcome(result, failure)
+
+
+@dataclass
+class _Measured:
+    metrics: dict
+    divergence: dict | None
+    divergence_text: str | None
+    curves: dict
+    wall_time_s: float
+    steps_run: int
+    extra: dict
+
+
+def _run_analytic(case: Case, seeds, device) -> _Measured:
+    from .analytic_metrics import summarize
+    from .analytic_runner import run_analytic
+
+    outcome = summarize(run_analytic(case.problem, case.optimizer, seeds, device),
+                        case.problem.tol)
+    text = None
+    if outcome.divergence:
+        d = outcome.divergence
+        text = (f"DIVERGED: the loss became NaN or infinite at step {d['step']} (seed {d['seed']}, "
+                f"start {d['start']}); {d['starts']} of {d['of']} starts diverged")
+    return _Measured(outcome.metrics, outcome.divergence, text, outcome.curves,
+                     outcome.wall_time_s, outcome.steps_run,
+                     {"isolation": outcome.isolation, "starts": outcome.starts})
+
+
+def _run_data(case: Case, seeds, device, data) -> _Measured:
+    from .data_metrics import summarize
+    from .data_runner import run_data
+
+    outcome = summarize(run_data(case.problem, case.optimizer, seeds, device, data))
+    text = None
+    if outcome.divergence:
+        d = outcome.divergence
+        text = (f"DIVERGED: the loss became NaN or infinite at epoch {d['epoch']}, step "
+                f"{d['step']} (seed {d['seed']}); {d['seeds']} of {d['of']} seeds diverged")
+    return _Measured(outcome.metrics, outcome.divergence, text, outcome.curves,
+                     outcome.wall_time_s, outcome.steps_run,
+                     {"parameters": outcome.parameters})
 
 
 def _error(result: dict, message: str) -> CaseOutcome:
@@ -123,7 +218,7 @@ def _error(result: dict, message: str) -> CaseOutcome:
 
 def error_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
                  exc: BaseException) -> dict:
-    """The record of a case whose run raised (a crashing optimizer, a bad user function)."""
+    """The record of a case whose run raised (a crashing optimizer, missing data, no memory)."""
     return _error(base_result(case, nodeid, suite_file, options),
                   f"{type(exc).__name__}: {exc}").result
 
@@ -133,4 +228,3 @@ def skipped_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOp
     result = base_result(case, nodeid, suite_file, options)
     result.update({"status": "skipped", "reason": reason, "rows": []})
     return result
-

@@ -15,6 +15,9 @@ class Metric:
     rel_tolerance: float      # default slack as a fraction of the baseline
     convergence: bool = False  # relaxed for cases the suite marks `does_not_converge`
     curve: bool = False       # per seed a list of values; compared point by point, both ways
+    # Seed-noisy metrics are compared with the spread of the stored seeds (statistics.py); this
+    # is the least spread assumed. None: the metric is deterministic, tolerances alone apply.
+    noise_floor: float | None = None
 
 
 ANALYTIC_METRICS: dict[str, Metric] = {m.name: m for m in [
@@ -36,6 +39,23 @@ ANALYTIC_METRICS: dict[str, Metric] = {m.name: m for m in [
            "median over start points of log10(loss - minimum) at log-spaced steps, in decades",
            tolerance=0.1, rel_tolerance=0.0, curve=True),
 ]}
+
+
+DATA_METRICS: dict[str, Metric] = {m.name: m for m in [
+    Metric("test_accuracy", True, "accuracy on the test set after the last step",
+           tolerance=0.0, rel_tolerance=0.0, convergence=True, noise_floor=0.001),
+    Metric("test_loss", False, "mean cross-entropy on the test set after the last step",
+           tolerance=0.0, rel_tolerance=0.0, convergence=True, noise_floor=0.005),
+    Metric("train_loss", False, "mean training loss over the last epoch (or evaluation interval)",
+           tolerance=0.0, rel_tolerance=0.0, convergence=True, noise_floor=0.005),
+    Metric("epochs_to_target", False, "epochs until the test accuracy first reached the target",
+           tolerance=0.0, rel_tolerance=0.0, convergence=True, noise_floor=0.25),
+    Metric("time_to_target", False,
+           "training seconds until the test accuracy first reached the target (device-bound)",
+           tolerance=0.0, rel_tolerance=0.25, convergence=True, noise_floor=0.05),
+]}
+
+ALL_METRICS: dict[str, Metric] = {**ANALYTIC_METRICS, **DATA_METRICS}
 
 
 def format_value(value: float | None) -> str:

@@ -16,6 +16,7 @@ from .registry import UnresolvedName, default_isolation, keyword_parameters, res
 from .spec import RESERVED_OPTIMIZER_KEYS, OptimizerEntry, validate
 
 SCHEDULE_KEYS = ("class", "interval")
+GROUP_KEYS = ("dims", "match")  # how a group picks its parameters, not hyperparameters
 
 
 @dataclass
@@ -78,12 +79,19 @@ def check_parts(doc: Document, path: Path, opt: ResolvedOptimizer, hyper: dict, 
     check_names(doc, path + ("grid",), opt, grid, problems)
     for index, group in enumerate(groups):
         group_path = path + ("param_groups", index)
-        dims = group.get("dims")
-        if not (isinstance(dims, list) and dims and all(type(d) is int and d >= 0 for d in dims)):
+        if not isinstance(group, dict):
+            problems.append(doc.problem(group_path, describe(group), "a mapping for one group"))
+            continue
+        dims, match = group.get("dims"), group.get("match")
+        if "dims" in group and not (isinstance(dims, list) and dims
+                                    and all(type(d) is int and d >= 0 for d in dims)):
             problems.append(doc.problem(group_path + ("dims",), describe(dims),
                                         "a non-empty list of coordinate indexes, e.g. [0, 1]"))
-        check_names(doc, group_path, opt, {k: v for k, v in group.items() if k != "dims"},
-                    problems, reserved=("dims",))
+        if "match" in group and not _is_pattern(match):
+            problems.append(doc.problem(group_path + ("match",), describe(match),
+                                        "a regular expression over parameter names, e.g. 'bias'"))
+        check_names(doc, group_path, opt, {k: v for k, v in group.items() if k not in GROUP_KEYS},
+                    problems, reserved=GROUP_KEYS)
     if schedule is not None:
         check_schedule(doc, path + ("schedule",), schedule, problems)
 
@@ -122,6 +130,18 @@ def check_schedule(doc: Document, path: Path, schedule: dict, problems: list[Pro
                                         one_of(accepted), did_you_mean(key, [*accepted, *SCHEDULE_KEYS])))
 
 
+def _is_pattern(value) -> bool:
+    import re
+
+    if not isinstance(value, str):
+        return False
+    try:
+        re.compile(value)
+    except re.error:
+        return False
+    return True
+
+
 def describe_class(opt: ResolvedOptimizer) -> str:
     return opt.class_name if ":" in opt.class_name else f"torch.optim.{opt.class_name}"
 
@@ -143,7 +163,8 @@ def trial_construct(opt: ResolvedOptimizer, hyper: dict, groups: list[dict],
         return torch.zeros(1, dtype=torch.float64, requires_grad=True)
 
     if groups:
-        params: list[Any] = [{"params": [dummy()], **{k: v for k, v in g.items() if k != "dims"}}
+        params: list[Any] = [{"params": [dummy()],
+                              **{k: v for k, v in g.items() if k not in GROUP_KEYS}}
                              for g in groups]
     else:
         params = [dummy()]

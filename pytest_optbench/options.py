@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from .statistics import DEFAULT_FALSE_ALARM_RATE
+
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:[0-9]+)?)$")
+DATA_DIR_ENV = "OPTBENCH_DATA_DIR"
 OPTIONS_KEY = pytest.StashKey["OptbenchOptions"]()
 
 
@@ -23,6 +27,14 @@ class OptbenchOptions:
     json_path: Path | None
     verbose: int
     rootdir: Path
+    data_dir: Path = Path(".")                     # where torchvision datasets are kept
+    data_dir_from_cli: bool = False
+    dataset_folders: dict | None = None            # dataset name -> ImageFolder copy
+    folders_from_cli: frozenset = frozenset()
+    download: bool = True
+    cache_dir: Path | None = None                  # decoded ImageFolder tensors
+    tier: str | None = None                        # None: the tier named after the device type
+    false_alarm_rate: float = 1e-3
 
     def device_for(self, suite_device: str) -> str:
         """The CLI wins, then the suite's own choice, then the ini file, then auto."""
@@ -54,11 +66,39 @@ def add_options(parser: pytest.Parser) -> None:
                          "compared with the full stored baselines")
     group.addoption("--optbench-json", metavar="PATH", default=None,
                     help="write every case's metrics, checks and provenance to this JSON file")
+    group.addoption("--optbench-data-dir", metavar="DIR", default=None,
+                    help="where datasets are read from and downloaded to, in torchvision's "
+                         "layout (default: the optbench_data_dir ini value, else $"
+                         f"{DATA_DIR_ENV}, else ~/.cache/pytest-optbench/data)")
+    group.addoption("--optbench-dataset-folder", metavar="NAME=PATH", action="append",
+                    default=[], help="read dataset NAME from an ImageFolder copy (PATH/train/"
+                                     "<class>/..., PATH/test/<class>/...) instead of its standard "
+                                     "files; also brings a dataset of your own; repeatable")
+    group.addoption("--optbench-no-download", action="store_true", default=False,
+                    help="never download a missing dataset; fail with what is missing instead")
+    group.addoption("--optbench-tier", metavar="NAME", default=None,
+                    help="budget tier of the suites (e.g. cpu); default: the tier named after "
+                         "the device type (cpu or cuda) where a suite defines one; 'none' for "
+                         "the suites' full budgets")
+    group.addoption("--optbench-false-alarm-rate", metavar="P", type=float, default=None,
+                    help="how often a case may fail when nothing changed, from seed noise alone "
+                         "(default 0.001, or the optbench_false_alarm_rate ini value)")
     parser.addini("optbench_device", "default device for suites that say 'auto' or nothing",
                   default=None)
     parser.addini("optbench_baseline_dir", "directory of baseline files (relative to the rootdir)",
                   default=None)
     parser.addini("optbench_json", "write results to this JSON file (relative to the rootdir)",
+                  default=None)
+    parser.addini("optbench_data_dir", "datasets directory (relative to the rootdir)",
+                  default=None)
+    parser.addini("optbench_dataset_folders", "NAME = PATH lines: ImageFolder copies of datasets "
+                  "(paths relative to the rootdir)", type="linelist", default=[])
+    parser.addini("optbench_download", "download missing datasets (true/false)", type="bool",
+                  default=True)
+    parser.addini("optbench_tier", "budget tier of the suites", default=None)
+    parser.addini("optbench_false_alarm_rate", "per-case false-alarm probability of seed-noisy "
+                  "baseline comparisons", default=None)
+    parser.addini("optbench_cache_dir", "where decoded ImageFolder datasets are cached",
                   default=None)
 
 
@@ -80,7 +120,27 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         raise pytest.UsageError(
             "--optbench-update-baselines with --optbench-seeds would record baselines from fewer "
             "seeds than the suites declare; drop --optbench-seeds to record them")
+    data_dir, data_dir_from_cli = _data_dir(config, invocation, rootdir)
+    folders, from_cli = _dataset_folders(config, invocation, rootdir)
+    rate = config.getoption("optbench_false_alarm_rate")
+    if rate is None:
+        text = config.getini("optbench_false_alarm_rate") or DEFAULT_FALSE_ALARM_RATE
+        try:
+            rate = float(text)
+        except ValueError:
+            raise pytest.UsageError(f"optbench_false_alarm_rate (ini): found '{text}'; expected "
+                                    f"a probability, e.g. 0.001") from None
+    if not 0 < rate < 0.5:
+        raise pytest.UsageError(f"--optbench-false-alarm-rate: found {rate}; expected a "
+                                f"probability between 0 and 0.5, e.g. 0.001")
+    cache = config.getini("optbench_cache_dir")
     return OptbenchOptions(
+        data_dir=data_dir, data_dir_from_cli=data_dir_from_cli,
+        dataset_folders=folders, folders_from_cli=from_cli,
+        download=config.getini("optbench_download") and not config.getoption("optbench_no_download"),
+        cache_dir=(rootdir / cache).resolve() if cache else _user_cache() / "decoded",
+        tier=config.getoption("optbench_tier") or config.getini("optbench_tier") or None,
+        false_alarm_rate=rate,
         enabled=config.getoption("optbench"),
         cli_device=cli_device,
         ini_device=ini_device,
@@ -93,6 +153,48 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         verbose=config.getoption("verbose"),
         rootdir=rootdir,
     )
+
+
+def _user_cache() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "pytest-optbench"
+
+
+def _data_dir(config: pytest.Config, invocation: Path, rootdir: Path) -> tuple[Path, bool]:
+    """The option (relative to where pytest started), the ini value (to the rootdir), the
+    environment variable, then the user's cache."""
+    cli = config.getoption("optbench_data_dir")
+    if cli:
+        return (invocation / cli).resolve(), True
+    ini = config.getini("optbench_data_dir")
+    if ini:
+        return (rootdir / ini).resolve(), False
+    if os.environ.get(DATA_DIR_ENV):
+        return Path(os.environ[DATA_DIR_ENV]).expanduser().resolve(), False
+    return _user_cache() / "data", False
+
+
+def _dataset_folders(config: pytest.Config, invocation: Path,
+                     rootdir: Path) -> tuple[dict[str, Path], frozenset[str]]:
+    folders: dict[str, Path] = {}
+    entries = [("optbench_dataset_folders (ini)", line, rootdir)
+               for line in config.getini("optbench_dataset_folders")]
+    entries += [("--optbench-dataset-folder", value, invocation)
+                for value in config.getoption("optbench_dataset_folder")]
+    from_cli = set()
+    for origin, text, base in entries:
+        name, sep, path = (part.strip() for part in text.partition("="))
+        if not sep or not name or not path:
+            raise pytest.UsageError(f"{origin}: found '{text}'; expected NAME=PATH, e.g. "
+                                    f"cifar10=/data/CIFAR-10-images")
+        folder = (base / path).resolve()
+        if not folder.is_dir():
+            raise pytest.UsageError(f"{origin}: found '{text}', but {folder} is not a folder; "
+                                    f"expected an ImageFolder copy with train/ and test/ inside")
+        folders[name] = folder
+        if origin.startswith("--"):
+            from_cli.add(name)
+    return folders, frozenset(from_cli)
 
 
 def _require_cuda(device: str) -> None:

@@ -27,6 +27,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[OPTIONS_KEY] = optbench_options.resolve(config)
     config.addinivalue_line("markers", "optbench: a case collected from an optbench suite file")
     config.addinivalue_line("markers", "analytic: an optbench case on an analytic test function")
+    config.addinivalue_line("markers", "data: an optbench case that trains a model on a dataset")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(OptbenchSession(config), "optbench-session")
 
@@ -62,11 +63,11 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     # explicitly with --optbench is collected either way, so that a missing marker is reported.
     if not _looks_like_suite(file_path) and not (enabled and named):
         return None
-    from .collect import BASELINES_KEY, SuiteFile
-    from .execute import BaselineCache
+    from .collect import CACHES_KEY, SuiteFile
+    from .execute import BaselineCache, Caches, DataCache
 
-    if BASELINES_KEY not in config.stash:
-        config.stash[BASELINES_KEY] = BaselineCache()
+    if CACHES_KEY not in config.stash:
+        config.stash[CACHES_KEY] = Caches(BaselineCache(), DataCache())
     return SuiteFile.from_parent(parent, path=file_path)
 
 

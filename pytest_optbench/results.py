@@ -37,9 +37,10 @@ class SessionResults:
         by_file: dict[str, dict] = defaultdict(lambda: defaultdict(dict))
         suites: dict[str, str] = {}
         for result in good:
+            curve = result["curves"].get("mean") if result["kind"] == "data" else None
             entry = make_entry(result["config_hash"], result["seeds"], result["metrics"],
-                               result["provenance"])
-            by_file[result["baseline_file"]][result["device_type"]][result["case"]] = entry
+                               result["provenance"], curve)
+            by_file[result["baseline_file"]][result["baseline_context"]][result["case"]] = entry
             suites[result["baseline_file"]] = result["suite"]
         return [write_entries(Path(path), suites[path], updates)
                 for path, updates in sorted(by_file.items())]

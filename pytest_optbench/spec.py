@@ -60,7 +60,26 @@ class Convergence(StrictModel):
     tol: Positive
 
 
-class AnalyticFields(StrictModel):
+class CommonFields(StrictModel):
+    """Fields every kind of problem may set."""
+
+    expect: dict[str, Expectation] | None = None
+    optimizers: list[str] | None = None
+    overrides: dict[str, dict[str, Any]] | None = None
+    does_not_converge: dict[str, str] | None = None
+    tiers: dict[str, dict[str, Any]] | None = None
+    seeds: Annotated[list[int], Field(min_length=1)] | None = None   # instead of the suite's
+
+    @field_validator("does_not_converge", mode="before")
+    @classmethod
+    def _one_reason_for_all(cls, value: Any) -> Any:
+        # A plain string: no optimizer is expected to converge on this problem, for that reason.
+        if isinstance(value, str):
+            return {ALL_OPTIMIZERS: value}
+        return value
+
+
+class AnalyticFields(CommonFields):
     """Fields an analytic problem may set; `defaults:` may set the same ones."""
 
     dim: PositiveInt | None = None
@@ -72,18 +91,6 @@ class AnalyticFields(StrictModel):
     steps: PositiveInt | None = None
     converge: Convergence | None = None
     dtype: Literal["float64", "float32"] | None = None
-    expect: dict[str, Expectation] | None = None
-    optimizers: list[str] | None = None
-    overrides: dict[str, dict[str, Any]] | None = None
-    does_not_converge: dict[str, str] | None = None
-
-    @field_validator("does_not_converge", mode="before")
-    @classmethod
-    def _one_reason_for_all(cls, value: Any) -> Any:
-        # A plain string: no optimizer is expected to converge on this problem, for that reason.
-        if isinstance(value, str):
-            return {ALL_OPTIMIZERS: value}
-        return value
 
     @field_validator("domain", mode="before")
     @classmethod
@@ -99,6 +106,48 @@ class AnalyticProblem(AnalyticFields):
     function: str
 
 
+class Augment(StrictModel):
+    """Augmentation of each training batch, on the device."""
+
+    crop: Annotated[int, Field(ge=0)] = 0    # zero padding of a random crop, in pixels
+    flip: bool = False                       # random horizontal flips
+
+
+class DataFields(CommonFields):
+    """Fields a real-data problem may set; `defaults:` may set the same ones."""
+
+    model: dict[str, Any] | None = None
+    epochs: PositiveInt | None = None
+    steps: PositiveInt | None = None
+    batch_size: Any = None
+    eval_every: PositiveInt | None = None
+    train_subset: PositiveInt | None = None
+    test_subset: PositiveInt | None = None
+    augment: Augment | None = None
+    precision: Literal["float32", "bf16"] | None = None
+    channels_last: bool | None = None
+    target_accuracy: Annotated[float, Field(gt=0, le=1)] | None = None
+
+    @field_validator("batch_size", mode="before")
+    @classmethod
+    def _batch_size(cls, value: Any) -> Any:
+        # 0 stands for full-batch descent: one step per epoch over the whole training set.
+        if value is None or value == "full":
+            return 0 if value == "full" else None
+        if type(value) is int and value > 0:
+            return value
+        raise ValueError("a positive number of examples, or 'full' for full-batch descent")
+
+
+class DataProblem(DataFields):
+    dataset: str
+    model: dict[str, Any]
+
+
+class ProblemDefaults(AnalyticFields, DataFields):
+    """`defaults:` and tiers: any field of either kind of problem."""
+
+
 class SuiteHeader(StrictModel):
     """The top level of a suite file; optimizers and problems are validated one by one."""
 
@@ -109,6 +158,7 @@ class SuiteHeader(StrictModel):
     dtype: Literal["float64", "float32"] | None = None
     seeds: Annotated[list[int], Field(min_length=1)] = [0]
     defaults: dict[str, Any] | None = None
+    tiers: dict[str, dict[str, Any]] | None = None
     optimizers: Annotated[dict[str, dict[str, Any]], Field(min_length=1)]
     problems: Annotated[dict[str, dict[str, Any]], Field(min_length=1)]
 

@@ -119,3 +119,10 @@ class InterruptingSGD(torch.optim.SGD):
         if self.calls == 50:
             raise KeyboardInterrupt
         return super().step(closure)
+
+
+class AdamBetasSwapped(torch.optim.Adam):
+    """Adam that passes its two betas to the moments the wrong way round."""
+
+    def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), **kwargs):
+        super().__init__(params, lr=lr, betas=(betas[1], betas[0]), **kwargs)

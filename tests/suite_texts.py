@@ -33,3 +33,25 @@ problems:
   quadratic: {function: quadratic}
   booth: {function: booth, overrides: {adam: {lr: 0.5}, momentum: {lr: 0.02}}}
 """
+
+# A real-data suite on MNIST-format files that the tests write (see data_files.py, written with
+# signal 40 over noise 200). Six seeds: with three, the t quantile that holds false alarms to
+# 1 in 1000 is too wide to see a few points of accuracy.
+DATA = """\
+optbench: 1
+suite: digits
+seeds: [0, 1, 2, 3, 4, 5]
+optimizers:
+  adam:     {class: Adam, lr: 0.003}
+  momentum: {class: SGD, lr: 0.01, momentum: 0.9}
+problems:
+  mlp:
+    dataset: mnist
+    model: {kind: mlp, hidden: [32]}
+    batch_size: 32
+    steps: 100
+    eval_every: 50
+    expect:
+      test_accuracy: {baseline: true}
+      test_loss: {baseline: true}
+"""

@@ -22,7 +22,7 @@ def test_missing_then_recorded_then_passing_then_perturbed(tiny):
     missing = tiny.runpytest("tiny.yaml")
     missing.assert_outcomes(failed=4)
     missing.stdout.fnmatch_lines([
-        "*converged_fraction: MISSING*no cpu baseline; record it with: "
+        "*converged_fraction: MISSING*no baseline for cpu; record it with: "
         "pytest --optbench 'tiny.yaml::booth[[]sgd[]]' --optbench-update-baselines*"])
 
     recorded = tiny.runpytest("tiny.yaml", "--optbench-update-baselines")

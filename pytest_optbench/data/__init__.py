@@ -1,0 +1,1 @@
+"""Data for real-data problems: datasets as device tensors, batched augmentation."""
