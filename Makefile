@@ -35,6 +35,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_multistart.py
 	$(BIN)/python benchmarks/seed_gate_power.py
+	$(BIN)/python benchmarks/bench_step_time.py
 	@if [ -d "$(DATA)/FashionMNIST/raw" ]; then $(BIN)/python benchmarks/bench_data_loop.py --data-dir $(DATA); fi
 
 tune: $(STAMP)

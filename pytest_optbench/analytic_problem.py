@@ -45,6 +45,9 @@ def check_problem(doc: Document, path: tuple, raw: dict, suite_dtype: str | None
         return None
     function = _check_function(doc, path, spec, problems)
     expect = _check_expect(doc, path, spec, problems)
+    if spec.dtype not in (None, "float32", "float64"):
+        problems.append(doc.problem(path + ("dtype",), describe(spec.dtype),
+                                    "float64 or float32 for an analytic problem"))
     if len(problems) > before or function is None:
         return None
     dim, domain, minima = function

@@ -65,13 +65,17 @@ def read(path: Path, suite: str | None = None) -> dict:
 
 
 def describe_context(context: str) -> str:
-    """'cpu', or 'cuda|folder:546a017581c2' -> 'cuda on folder:546a017581c2 data'."""
+    """'cpu', 'cuda|folder:546a017581c2' -> 'cuda on folder:546a017581c2 data', and for step
+    times 'cuda@NVIDIA H200' -> 'cuda (NVIDIA H200)'."""
     device, _, data = context.partition("|")
+    if "@" in device:
+        kind, _, name = device.partition("@")
+        return f"{kind} ({name})"
     return f"{device} on {data} data" if data else device
 
 
 def view(data: Mapping, context: str, case_id: str, config_hash: str,
-         record_command: str) -> BaselineView:
+         record_command: str, other_devices_not_comparable: bool = False) -> BaselineView:
     """What a case's checks compare with, or why there is nothing to compare with.
 
     `context` is the device type, and for real-data cases also the data's source and content
@@ -81,6 +85,11 @@ def view(data: Mapping, context: str, case_id: str, config_hash: str,
     entry = entries.get(context, {}).get(case_id)
     if entry is None:
         elsewhere = sorted(describe_context(c) for c, cases in entries.items() if case_id in cases)
+        if elsewhere and other_devices_not_comparable:
+            return BaselineView("not-comparable", detail=(
+                f"the baselines were recorded on {', '.join(elsewhere)}; this run is on "
+                f"{describe_context(context)}: step times are not comparable across devices; "
+                f"record one for this device with: {record_command}"))
         note = (f"; baselines are kept per device type and data, and this case has one for "
                 f"{', '.join(elsewhere)} only") if elsewhere else ""
         return BaselineView("missing", detail=f"no baseline for {describe_context(context)}"

@@ -72,12 +72,24 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
+class TimingConfig:
+    params: Mapping[str, Any]            # {"preset": ...}, {"model": ..., "input": ...}, {"count": N}
+    dtype: str
+    implementation: str                  # default | for-loop | foreach | fused
+    bytes_per_param: float | None        # declared; otherwise derived from the optimizer's state
+    bandwidth_gbps: float | None         # declared; otherwise known or measured for the device
+
+    def identity(self) -> dict:
+        return json.loads(json.dumps(asdict(self)))
+
+
+@dataclass(frozen=True)
 class Case:
     suite: str
     case_id: str                      # "rosenbrock[adam-lr0.01]"
     problem_key: str                  # "rosenbrock"
-    kind: str                         # "analytic" or "data"
-    problem: AnalyticConfig | DataConfig
+    kind: str                         # "analytic", "data" or "timing"
+    problem: AnalyticConfig | DataConfig | TimingConfig
     optimizer: OptimizerConfig
     seeds: tuple[int, ...]
     expect: Mapping[str, Expectation]
@@ -86,6 +98,7 @@ class Case:
     does_not_converge: str | None = None
     order: int = 0                    # position in the suite, for tables
     tier: str | None = None           # the budget tier the configuration comes from
+    skip: str | None = None           # the suite says not to run it, for this reason
     config_hash: str = field(default="", compare=False)
 
 

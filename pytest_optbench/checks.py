@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from dataclasses import asdict, dataclass
 from typing import Mapping, Sequence
 
-from .metrics import Metric, format_value
+from .metrics import Metric, format_value, format_with_unit
 from .spec import BaselineCheck, Expectation
 from .statistics import DEFAULT_FALSE_ALARM_RATE, seed_margin
 
 # Row statuses. Upper case ones fail the case.
 PASS, IMPROVED, RECORDED, KNOWN = "pass", "improved", "recorded", "known"
+NOT_COMPARABLE, NOT_TIMED = "not comparable", "not timed"
 FAIL, REGRESSION, CHANGED = "FAIL", "REGRESSION", "CHANGED"
 MISSING, STALE, DIVERGED, ERROR = "MISSING", "STALE", "DIVERGED", "ERROR"
 FAILING = frozenset({FAIL, REGRESSION, CHANGED, MISSING, STALE, DIVERGED, ERROR})
 # Table order: what needs attention first.
 # "stale", "new" and "removed" are what `compare` says of cases it cannot or need not judge.
 SEVERITY = [ERROR, DIVERGED, FAIL, REGRESSION, CHANGED, STALE, MISSING, "stale", "new", "removed",
-            IMPROVED, RECORDED, KNOWN, PASS]
+            NOT_COMPARABLE, NOT_TIMED, IMPROVED, RECORDED, KNOWN, PASS]
 
 
 @dataclass(frozen=True)
@@ -91,8 +93,9 @@ def check_metric(case: str, metric: Metric, expectation: Expectation,
         status = status if status == FAIL else RECORDED
     elif check is not None and baseline.state != "ok":
         problems.append(baseline.detail)
-        status = FAIL if status == FAIL else (STALE if baseline.state == "stale" else MISSING)
         base, delta = None, None
+        if status != FAIL:
+            status = {"stale": STALE, "not-comparable": NOT_COMPARABLE}.get(baseline.state, MISSING)
     elif check is not None:
         compared = True
         noise = None
@@ -104,14 +107,15 @@ def check_metric(case: str, metric: Metric, expectation: Expectation,
             problems.append(noise.describe())
         if verdict in (REGRESSION, CHANGED):
             problems.append(f"{'worse than' if verdict == REGRESSION else 'changed from'} "
-                            f"the baseline {format_value(base)} by more than the tolerance")
+                            f"the baseline {format_with_unit(base, metric.unit)} by more than "
+                            f"the tolerance")
             status = FAIL if status == FAIL else verdict
         elif verdict == IMPROVED and status == PASS:
             status = IMPROVED
         lower, upper = _tighter(metric, lower, upper, bound)
     if status == PASS and relaxed and metric.convergence:
         status = KNOWN
-    return Row(case, metric.name, value, base, delta, _limit_text(lower, upper), status,
+    return Row(case, metric.name, value, base, delta, _limit_text(lower, upper, metric.unit), status,
                "; ".join(problems), compared)
 
 
@@ -132,7 +136,7 @@ def _check_curve(case: str, metric: Metric, expectation: Expectation, values: Se
     if updating:
         return Row(case, metric.name, None, None, None, limit_text, RECORDED)
     if baseline.state != "ok":
-        status = STALE if baseline.state == "stale" else MISSING
+        status = {"stale": STALE, "not-comparable": NOT_COMPARABLE}.get(baseline.state, MISSING)
         return Row(case, metric.name, None, None, None, limit_text, status, baseline.detail)
     current = mean_curve(values)
     stored = mean_curve(baseline.metrics.get(metric.name) if baseline.metrics else None)
@@ -181,13 +185,14 @@ def _tighter(metric, lower, upper, bound):
     return lower, upper
 
 
-def _limit_text(lower: float | None, upper: float | None) -> str:
+def _limit_text(lower: float | None, upper: float | None, unit: str = "") -> str:
+    show = functools.partial(format_with_unit, unit=unit)
     if lower is not None and upper is not None:
-        return f"{format_value(lower)}..{format_value(upper)}"
+        return f"{show(lower)}..{show(upper)}"
     if lower is not None:
-        return f">= {format_value(lower)}"
+        return f">= {show(lower)}"
     if upper is not None:
-        return f"<= {format_value(upper)}"
+        return f"<= {show(upper)}"
     return ""
 
 
@@ -221,9 +226,12 @@ def failure_message(rows: Sequence[Row], divergence: str | None,
         lines.append(divergence)
     for row in rows:
         if row.status in FAILING and row.status != DIVERGED:  # stated once, above
-            text = (f"{row.metric}: {row.status}: value {format_value(row.value)}")
+            show = functools.partial(format_with_unit, unit=_unit_of(row.metric))
+            text = f"{row.metric}: {row.status}: value {show(row.value)}"
             if row.baseline is not None:
-                text += f", baseline {format_value(row.baseline)}, delta {format_value(row.delta)}"
+                delta = show(row.delta)
+                text += f", baseline {show(row.baseline)}, delta " \
+                        f"{delta if delta.startswith('-') else '+' + delta}"
             if row.limit:
                 text += f", limit {row.limit}"
             if row.detail:
@@ -234,6 +242,13 @@ def failure_message(rows: Sequence[Row], divergence: str | None,
     if baseline.provenance and any(r.baseline is not None for r in rows):
         lines.append("baseline recorded with " + provenance_text(baseline.provenance))
     return "\n".join(lines)
+
+
+def _unit_of(metric: str) -> str:
+    from .metrics import ALL_METRICS
+
+    known = ALL_METRICS.get(metric)
+    return known.unit if known else ""
 
 
 def provenance_text(provenance: Mapping) -> str:

@@ -39,6 +39,12 @@ def _run_case(request: pytest.FixtureRequest) -> None:
     request.node.run_case()
 
 
+def _time_case(request: pytest.FixtureRequest, benchmark) -> None:
+    # Asking for `benchmark` by name lets pytest-benchmark's --benchmark-skip and
+    # --benchmark-only select these items, and its JSON, autosave and compare see them.
+    request.node.run_case(benchmark)
+
+
 class CaseItem(pytest.Function):
     """A case as a pytest Function, so that fixtures (record_property, tmp_path...) work."""
 
@@ -53,19 +59,34 @@ class CaseItem(pytest.Function):
         self.suite_file = suite_file
         self.optbench_result: dict | None = None
         self.add_marker("optbench")
-        self.add_marker(case.kind)
+        self.add_marker("step_time" if case.kind == "timing" else case.kind)
         if case.kind == "data":
             self.extra_keyword_matches.add(case.problem.dataset)
+        if case.kind == "timing":
+            self._mark_benchmark(case)
+        if case.skip:
+            self.add_marker(pytest.mark.skip(reason=case.skip))
+
+    def _mark_benchmark(self, case: Case) -> None:
+        from .execute import device_type_of
+        from .step_timer import cuda_synchronized_perf_counter
+
+        options = self.config.stash[OPTIONS_KEY]
+        settings = {"group": f"{case.suite}: {case.problem_key}"}
+        if device_type_of(options.device_for(case.device)) == "cuda":
+            settings["timer"] = cuda_synchronized_perf_counter
+        self.add_marker(pytest.mark.benchmark(**settings))
         self.extra_keyword_matches.update(
             {case.problem_key, case.optimizer.key, case.optimizer.class_name, case.suite})
 
     @classmethod
     def from_parent(cls, parent, *, name: str, case: Case, suite_file: str):  # type: ignore[override]
         # No `originalname`: pytest would build the node id from it and drop the "[optimizer]".
-        return super().from_parent(parent, name=name, callobj=_run_case, case=case,
+        callobj = _time_case if case.kind == "timing" else _run_case
+        return super().from_parent(parent, name=name, callobj=callobj, case=case,
                                    suite_file=suite_file)
 
-    def run_case(self) -> None:
+    def run_case(self, benchmark=None) -> None:
         from .data.datasets import DataCorrupt, DataUnavailable
         from .data_runner import OutOfMemory
         from .execute import DeviceUnavailable, error_result, run_case, skipped_result
@@ -73,7 +94,8 @@ class CaseItem(pytest.Function):
         options = self.config.stash[OPTIONS_KEY]
         caches = self.config.stash[CACHES_KEY]
         try:
-            outcome = run_case(self.case, self.nodeid, self.suite_file, options, caches)
+            outcome = run_case(self.case, self.nodeid, self.suite_file, options, caches,
+                               benchmark)
         except DeviceUnavailable as exc:
             self.optbench_result = skipped_result(self.case, self.nodeid, self.suite_file,
                                                   options, str(exc))

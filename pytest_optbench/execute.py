@@ -11,8 +11,8 @@ from pathlib import Path
 
 from .baseline import BaselineFileError, baseline_path, read, view
 from .cases import Case
-from .checks import DIVERGED, ERROR, BaselineView, Row, check_case, failure_message
-from .metrics import ANALYTIC_METRICS, DATA_METRICS
+from .checks import DIVERGED, ERROR, NOT_TIMED, BaselineView, Row, check_case, failure_message
+from .metrics import ANALYTIC_METRICS, DATA_METRICS, TIMING_METRICS
 from .options import OptbenchOptions
 
 
@@ -122,13 +122,20 @@ def base_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOptio
 
 
 def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
-             caches: Caches) -> CaseOutcome:
-    from .provenance import provenance
+             caches: Caches, benchmark=None) -> CaseOutcome:
+    """Run a case; timing cases need pytest-benchmark's `benchmark` fixture."""
+    from .provenance import device_name, provenance
 
     result = base_result(case, nodeid, suite_file, options)
     device = resolve_device(options.device_for(case.device))
     seeds = case.seeds[:options.seeds] if options.seeds else case.seeds
-    if case.kind == "data":
+    if case.kind == "timing":
+        context = f"{device.type}@{device_name(device)}"
+        measured = _run_timing(case, seeds, device, benchmark)
+        details, definitions, dtype = {}, TIMING_METRICS, case.problem.dtype
+        if measured.metrics["step_time"] == [None]:
+            return _not_timed(result, device, measured)
+    elif case.kind == "data":
         data = caches.data.get(case.problem.dataset, options, device)
         context = f"{device.type}|{data.data.label}"
         measured = _run_data(case, seeds, device, data)
@@ -143,7 +150,8 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
     try:
         stored = caches.baselines.get(Path(result["baseline_file"]), case.suite)
         baseline = view(stored, context, case.case_id, case.config_hash,
-                        record_command(case, nodeid, options))
+                        record_command(case, nodeid, options),
+                        other_devices_not_comparable=case.kind == "timing")
     except BaselineFileError as exc:
         if not options.update_baselines:
             return _error(result, f"baseline file unusable: {exc}")
@@ -208,6 +216,37 @@ def _run_data(case: Case, seeds, device, data) -> _Measured:
     return _Measured(outcome.metrics, outcome.divergence, text, outcome.curves,
                      outcome.wall_time_s, outcome.steps_run,
                      {"parameters": outcome.parameters})
+
+
+def _run_timing(case: Case, seeds, device, benchmark) -> _Measured:
+    import torch
+
+    from .registry import resolve_optimizer
+    from .step_params import make_parameters, shapes_for
+    from .step_timer import IMPLEMENTATION_FLAGS, time_step
+
+    config = case.problem
+    params = make_parameters(shapes_for(dict(config.params)), getattr(torch, config.dtype), device,
+                             seed=seeds[0])
+    optimizer = resolve_optimizer(case.optimizer.class_name)(
+        params, **case.optimizer.hyperparameters, **IMPLEMENTATION_FLAGS[config.implementation])
+    timing = time_step(benchmark, optimizer, params, device, config.bytes_per_param,
+                       config.bandwidth_gbps)
+    metrics = {"step_time": [timing.median_s], "params_per_s": [timing.params_per_s],
+               "bytes_per_s": [timing.bytes_per_s], "bandwidth_share": [timing.bandwidth_share],
+               "peak_memory": [float(timing.peak_memory_bytes)]}
+    return _Measured(metrics, None, None, {}, timing.median_s or 0.0, timing.rounds,
+                     {"timing": timing.to_json()})
+
+
+def _not_timed(result: dict, device, measured: _Measured) -> CaseOutcome:
+    """pytest-benchmark is disabled (under xdist, or --benchmark-disable): the step ran once."""
+    reason = "pytest-benchmark is disabled (xdist or --benchmark-disable): the step ran untimed"
+    result.update({"device": str(device), "device_type": device.type, "status": "not timed",
+                   "reason": reason, "metrics": {}, **measured.extra,
+                   "rows": [Row(result["case"], "step_time", None, None, None, "", NOT_TIMED,
+                                reason).to_json()]})
+    return CaseOutcome(result, None)
 
 
 def _error(result: dict, message: str) -> CaseOutcome:

@@ -18,6 +18,7 @@ class Metric:
     # Seed-noisy metrics are compared with the spread of the stored seeds (statistics.py); this
     # is the least spread assumed. None: the metric is deterministic, tolerances alone apply.
     noise_floor: float | None = None
+    unit: str = ""            # "s", "B", "/s", "B/s" or "%": how the table shows values
 
 
 ANALYTIC_METRICS: dict[str, Metric] = {m.name: m for m in [
@@ -55,7 +56,43 @@ DATA_METRICS: dict[str, Metric] = {m.name: m for m in [
            tolerance=0.0, rel_tolerance=0.25, convergence=True, noise_floor=0.05),
 ]}
 
-ALL_METRICS: dict[str, Metric] = {**ANALYTIC_METRICS, **DATA_METRICS}
+TIMING_METRICS: dict[str, Metric] = {m.name: m for m in [
+    Metric("step_time", False, "median seconds per optimizer step", tolerance=0.0,
+           rel_tolerance=0.25, unit="s"),
+    Metric("params_per_s", True, "parameters updated per second", tolerance=0.0,
+           rel_tolerance=0.25, unit="/s"),
+    Metric("bytes_per_s", True, "bytes moved per second (reads and writes of parameters, "
+           "gradients and state)", tolerance=0.0, rel_tolerance=0.25, unit="B/s"),
+    Metric("bandwidth_share", True, "bytes per second as a share of the device's bandwidth",
+           tolerance=0.0, rel_tolerance=0.25, unit="%"),
+    Metric("peak_memory", False, "memory the step allocates at most, beyond its inputs and state",
+           tolerance=float(2 ** 20), rel_tolerance=0.1, unit="B"),
+]}
+
+ALL_METRICS: dict[str, Metric] = {**ANALYTIC_METRICS, **DATA_METRICS, **TIMING_METRICS}
+
+
+def format_with_unit(value: float | None, unit: str) -> str:
+    """Times in us/ms/s, bytes in KiB/MiB/GiB, rates with k/M/G, shares in percent."""
+    if value is None or not unit:
+        return format_value(value)
+    if unit == "%":
+        return f"{100 * value:.1f}%"
+    if unit == "s":
+        for scale, suffix in ((1e-6, "us"), (1e-3, "ms")):
+            if abs(value) < scale * 1000:
+                return f"{value / scale:.3g} {suffix}"
+        return f"{value:.3g} s"
+    if unit == "B":
+        for power, suffix in ((0, "B"), (10, "KiB"), (20, "MiB"), (30, "GiB")):
+            if abs(value) < 2 ** (power + 10):
+                return f"{value / 2 ** power:.3g} {suffix}"
+        return f"{value / 2 ** 40:.3g} TiB"
+    base = unit.removesuffix("/s")
+    for scale, prefix in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.3g} {prefix}{base}/s"
+    return f"{value:.3g} {base}/s"
 
 
 def format_value(value: float | None) -> str:

@@ -28,6 +28,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "optbench: a case collected from an optbench suite file")
     config.addinivalue_line("markers", "analytic: an optbench case on an analytic test function")
     config.addinivalue_line("markers", "data: an optbench case that trains a model on a dataset")
+    config.addinivalue_line("markers", "step_time: an optbench case that times optimizer.step()")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(OptbenchSession(config), "optbench-session")
 
@@ -118,14 +119,15 @@ class OptbenchSession:
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
         if not self.seen:
             return
-        from .report import render_table, summary_line
+        from .report import not_timed_note, render_step_table, render_table, summary_line
 
         writer = terminalreporter
+        results = self.results.results
         writer.write_sep("=", "optbench")
-        table = render_table(self.results.results, verbose=self.options.verbose > 0)
-        if table:
-            writer.write_line(table)
-        writer.write_line(summary_line(self.results.results))
+        for text in (render_table(results, verbose=self.options.verbose > 0),
+                     render_step_table(results), not_timed_note(results), summary_line(results)):
+            if text:
+                writer.write_line(text)
         if self.options.update_baselines:
             self._report_writes(writer, exitstatus)
         if self.options.json_path:
@@ -144,3 +146,43 @@ class OptbenchSession:
         for result in refused:
             why = "diverged" if result.get("divergence") else "raised an error"
             writer.write_line(f"not recorded: {result['case']} ({why})")
+
+
+@pytest.fixture
+def optbench_step_time(benchmark):
+    """Time an optimizer's step as the step_time cases of suites are timed, without a suite.
+
+        def test_my_step(optbench_step_time):
+            timing = optbench_step_time("mypkg.optim:Lion", params="10M", lr=1e-4)
+            assert timing.implementation == "for-loop"
+
+    `optimizer` is a class, a torch.optim name or "package.module:Class"; `params` a count
+    ("10M", 10_000_000), a preset ("resnet18", "mlp-300-100") or a mapping as in a suite. The
+    result (StepTiming) has the median step time, parameters and bytes per second, the share of
+    the device's bandwidth and the step's peak memory; pytest-benchmark reports it as usual.
+    """
+
+    def time_it(optimizer, params="10M", *, dtype: str = "float32", device: str = "auto",
+                implementation: str = "default", bytes_per_param: float | None = None,
+                bandwidth_gbps: float | None = None, seed: int = 0, **hyperparameters):
+        import torch
+
+        from .execute import resolve_device
+        from .registry import resolve_optimizer
+        from .step_params import PRESETS, make_parameters, shapes_for
+        from .step_timer import IMPLEMENTATION_FLAGS, cuda_synchronized_perf_counter, time_step
+
+        target = resolve_device(device)
+        if target.type == "cuda" and hasattr(benchmark, "_timer"):
+            # The same synchronising clock that suites hand to pytest-benchmark by marker.
+            benchmark._timer = cuda_synchronized_perf_counter
+        if isinstance(params, dict):
+            spec = params
+        else:
+            spec = {"preset": params} if params in PRESETS else {"count": params}
+        tensors = make_parameters(shapes_for(spec), getattr(torch, dtype), target, seed)
+        cls = resolve_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
+        instance = cls(tensors, **hyperparameters, **IMPLEMENTATION_FLAGS[implementation])
+        return time_step(benchmark, instance, tensors, target, bytes_per_param, bandwidth_gbps)
+
+    return time_it

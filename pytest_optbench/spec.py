@@ -69,6 +69,7 @@ class CommonFields(StrictModel):
     does_not_converge: dict[str, str] | None = None
     tiers: dict[str, dict[str, Any]] | None = None
     seeds: Annotated[list[int], Field(min_length=1)] | None = None   # instead of the suite's
+    skip: str | None = None      # do not run this problem (in this tier), for this reason
 
     @field_validator("does_not_converge", mode="before")
     @classmethod
@@ -90,7 +91,7 @@ class AnalyticFields(CommonFields):
     start_points: list[list[float]] | None = None
     steps: PositiveInt | None = None
     converge: Convergence | None = None
-    dtype: Literal["float64", "float32"] | None = None
+    dtype: Literal["float64", "float32", "bfloat16", "float16"] | None = None  # timing: all four
 
     @field_validator("domain", mode="before")
     @classmethod
@@ -144,8 +145,31 @@ class DataProblem(DataFields):
     model: dict[str, Any]
 
 
-class ProblemDefaults(AnalyticFields, DataFields):
-    """`defaults:` and tiers: any field of either kind of problem."""
+class ParamsSpec(StrictModel):
+    """What to time a step on: a preset, a model's parameters, or a total count."""
+
+    preset: str | None = None
+    model: dict[str, Any] | None = None
+    input: list[PositiveInt] | None = None
+    classes: PositiveInt | None = None
+    count: Union[int, str] | None = None
+
+
+class TimingFields(CommonFields):
+    """Fields a step-time problem may set; `defaults:` may set the same ones."""
+
+    implementations: list[str] | str | None = None
+    dtype: Literal["float64", "float32", "bfloat16", "float16"] | None = None
+    bytes_per_param: Annotated[float, Field(gt=0)] | None = None
+    bandwidth_gbps: Annotated[float, Field(gt=0)] | None = None
+
+
+class TimingProblem(TimingFields):
+    params: ParamsSpec
+
+
+class ProblemDefaults(AnalyticFields, DataFields, TimingFields):
+    """`defaults:` and tiers: any field of any kind of problem."""
 
 
 class SuiteHeader(StrictModel):

@@ -16,7 +16,11 @@ from .loader import Document, load_file
 from .optimizer_entries import ResolvedOptimizer, check_entry, check_parts, grid_points, \
     split_entry, trial_construct
 from .spec import ALL_OPTIMIZERS, NAME_PATTERN, AnalyticProblem, DataProblem, ProblemDefaults, \
-    SuiteHeader, validate
+    SuiteHeader, TimingProblem, validate
+from .timing_problem import check_timing_problem, implementations_of
+
+KINDS = {"function": ("analytic", AnalyticProblem), "dataset": ("data", DataProblem),
+         "params": ("timing", TimingProblem)}
 
 NO_TIER = "none"
 
@@ -139,7 +143,7 @@ def _merge(base: dict, top: dict) -> dict:
 def _layers(doc: Document, key: str, raw: dict, defaults: dict, suite_tiers: dict,
             tier: str | None, problems: list[Problem]) -> dict:
     """The problem's fields: defaults, then its own, then the tier's (suite's, then its own)."""
-    model = DataProblem if "dataset" in raw else AnalyticProblem
+    model = next((model for key, (_, model) in KINDS.items() if key in raw), AnalyticProblem)
 
     def this_kind(fields: dict) -> dict:
         # Shared defaults and tiers may hold fields of the other kind of problem: not for this one.
@@ -159,23 +163,22 @@ def _problem_cases(doc: Document, suite_name: str, key: str, raw: dict, merged: 
                    seeds: list[int], tier: str | None, context: BuildContext,
                    problems: list[Problem]) -> list[Case]:
     path = ("problems", key)
-    if "function" in raw and "dataset" in raw:
-        problems.append(doc.problem(path, "both 'function' and 'dataset'",
-                                    "one of them: 'function:' for an analytic problem, "
-                                    "'dataset:' for a real-data one"))
+    marks = [name for name in KINDS if name in raw]
+    if len(marks) != 1:
+        found = "a problem with " + " and ".join(f"'{m}'" for m in marks) if marks \
+            else "a problem without 'function', 'dataset' or 'params'"
+        problems.append(doc.problem(path, found,
+                                    "exactly one of 'function:' (an analytic test function), "
+                                    "'dataset:' (a model trained on data) or 'params:' (a step "
+                                    "to time)", field_name=f"problems.{key}.function"))
         return []
-    if "function" not in raw and "dataset" not in raw:
-        problems.append(doc.problem(path, "a problem without 'function' or 'dataset'",
-                                    "'function:' (an analytic test function) or 'dataset:' "
-                                    "(mnist, fashion-mnist, cifar10...)",
-                                    field_name=f"problems.{key}.function"))
-        return []
+    kind = KINDS[marks[0]][0]
     before = len(problems)
-    if "dataset" in raw:
-        kind = "data"
+    if kind == "data":
         checked = check_data_problem(doc, path, merged, context.dataset_folders, problems)
+    elif kind == "timing":
+        checked = check_timing_problem(doc, path, merged, problems)
     else:
-        kind = "analytic"
         checked = check_problem(doc, path, merged, header.dtype if header else None, problems)
     spec = checked.spec if checked else None
     names = list(optimizers)
@@ -208,19 +211,47 @@ def _problem_cases(doc: Document, suite_name: str, key: str, raw: dict, merged: 
     for opt_key in chosen:
         override = (spec.overrides or {}).get(opt_key)
         for opt_config in _optimizer_configs(doc, path, optimizers[opt_key], override, dim,
-                                             problems):
-            cases.append(with_hash(Case(
-                suite=suite_name, case_id=f"{key}[{opt_config.label}]", problem_key=key,
-                kind=kind, problem=checked.config, optimizer=opt_config, seeds=tuple(seeds),
-                expect=checked.expect, line=doc.line_of(path) or 1,
-                device=header.device if header else "auto", tier=tier,
-                does_not_converge=not_converging.get(opt_key,
-                                                     not_converging.get(ALL_OPTIMIZERS)))))
+                                             problems, timing=kind == "timing"):
+            for case_id, config in _variants(doc, path, key, kind, checked, optimizers[opt_key],
+                                             opt_config, problems):
+                cases.append(with_hash(Case(
+                    suite=suite_name, case_id=case_id, problem_key=key, kind=kind,
+                    problem=config, optimizer=opt_config, seeds=tuple(seeds),
+                    expect=checked.expect, line=doc.line_of(path) or 1,
+                    device=header.device if header else "auto", tier=tier, skip=spec.skip,
+                    does_not_converge=not_converging.get(opt_key,
+                                                         not_converging.get(ALL_OPTIMIZERS)))))
     return cases
 
 
+def _variants(doc: Document, path: tuple, key: str, kind: str, checked, opt: ResolvedOptimizer,
+              opt_config: OptimizerConfig, problems: list[Problem]):
+    """(test id, problem configuration) pairs: one, or one per implementation timed."""
+    if kind != "timing":
+        return [(f"{key}[{opt_config.label}]", checked.config)]
+    variants = []
+    for requested, config in checked.configs.items():
+        for name in implementations_of(opt.cls, requested):
+            flag = {"foreach": "foreach", "fused": "fused"}.get(name)
+            if flag and flag not in opt.accepted and not opt.open_ended:
+                problems.append(doc.problem(path + ("implementations",),
+                                            f"'{name}', which {opt.class_name} does not have",
+                                            "implementations the class offers (or 'auto')"))
+                continue
+            if name != "default" and {"foreach", "fused"} & set(opt_config.hyperparameters):
+                problems.append(doc.problem(("optimizers", opt.key), "foreach or fused set "
+                                            "on an optimizer that is timed by implementation",
+                                            "the implementation chosen by 'implementations:'"))
+                continue
+            suffix = "" if name == "default" else f"-{name}"
+            variants.append((f"step_time[{key}-{opt_config.label}{suffix}]",
+                             dataclasses.replace(config, implementation=name)))
+    return variants
+
+
 def _optimizer_configs(doc: Document, path: tuple, opt: ResolvedOptimizer, override: dict | None,
-                       dim: int | None, problems: list[Problem]) -> list[OptimizerConfig]:
+                       dim: int | None, problems: list[Problem],
+                       timing: bool = False) -> list[OptimizerConfig]:
     """The optimizer's configurations on one problem: override merged, grid expanded.
 
     `dim` is the problem's dimension for analytic problems (parameter groups then split
@@ -246,6 +277,11 @@ def _optimizer_configs(doc: Document, path: tuple, opt: ResolvedOptimizer, overr
         if len(problems) > before:
             return []
     where = override_path if override else ("optimizers", opt.key)
+    if groups and timing:
+        problems.append(doc.problem(where + ("param_groups",), "parameter groups on a timed step",
+                                    "one group: a timed step has no coordinates or names to "
+                                    "group by"))
+        return []
     if groups and not _groups_fit(doc, where, path, groups, dim, problems):
         return []
     configs = []

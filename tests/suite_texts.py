@@ -55,3 +55,16 @@ problems:
       test_accuracy: {baseline: true}
       test_loss: {baseline: true}
 """
+
+# Step timing on a small parameter set: quick, and a sleep of half a millisecond is a big change.
+STEPS = """\
+optbench: 1
+suite: steps
+optimizers:
+  sgd:  {class: SGD, lr: 0.01}
+  adam: {class: Adam, lr: 0.001}
+problems:
+  small:
+    params: {count: 200k}
+    implementations: [for-loop, foreach]
+"""

@@ -1,0 +1,182 @@
+"""Step timing through pytest-benchmark: selection by its flags, its JSON, the optbench table,
+baselines that gate a slowed optimizer, devices that are not comparable, and xdist."""
+
+import json
+
+import pytest
+import torch
+
+import optbench_testing
+from pytest_optbench.bandwidth import bytes_per_parameter, table_bytes
+from pytest_optbench.step_params import make_parameters, parse_count, shapes_for, split_count
+from pytest_optbench.step_timer import StepTiming, probe_step
+from suite_texts import STEPS, TINY
+
+
+@pytest.fixture
+def steps(pytester):
+    pytester.makefile(".yaml", steps=STEPS, tiny=TINY)
+    return pytester
+
+
+def test_one_step_time_test_per_optimizer_and_implementation(steps):
+    steps.runpytest("steps.yaml", "--collect-only", "-q").stdout.fnmatch_lines([
+        "steps.yaml::step_time[[]small-sgd-for-loop[]]", "steps.yaml::step_time[[]small-sgd-foreach[]]",
+        "steps.yaml::step_time[[]small-adam-for-loop[]]", "steps.yaml::step_time[[]small-adam-foreach[]]",
+        "4 tests collected*"])
+
+
+def test_benchmark_skip_and_only_select_the_right_tests(steps):
+    skipped = steps.runpytest("steps.yaml", "tiny.yaml", "--benchmark-skip")
+    skipped.assert_outcomes(skipped=4, failed=4)  # the tiny suite ran (and lacks baselines)
+    only = steps.runpytest("steps.yaml", "tiny.yaml", "--benchmark-only", "--optbench-update-baselines")
+    only.assert_outcomes(passed=4, skipped=4)
+    assert "step_time[" in only.stdout.str()
+
+
+def test_results_reach_the_benchmark_json_and_the_optbench_tables(steps):
+    result = steps.runpytest("steps.yaml", "--benchmark-json", "bench.json",
+                             "--optbench-update-baselines")
+    result.assert_outcomes(passed=4)
+    bench = json.loads((steps.path / "bench.json").read_text())["benchmarks"]
+    assert sorted(b["name"] for b in bench) == sorted(
+        ["step_time[small-sgd-for-loop]", "step_time[small-sgd-foreach]",
+         "step_time[small-adam-for-loop]", "step_time[small-adam-foreach]"])
+    info = {b["name"]: b["extra_info"] for b in bench}
+    assert info["step_time[small-adam-foreach]"]["implementation"] == "foreach"
+    assert info["step_time[small-adam-for-loop]"]["implementation"] == "for-loop"
+    assert info["step_time[small-adam-foreach]"]["bytes_per_parameter"] == 28.0
+    assert info["step_time[small-sgd-foreach]"]["parameters"] == 200_000
+    result.stdout.fnmatch_lines([
+        "case * ran * time/step * params/s * bytes/s * of bandwidth * peak memory * status",
+        "step_time[[]small-adam-foreach[]] * foreach *s *M/s *GB/s *% of *GB/s (measured in-place update) *"])
+
+
+def test_a_stored_step_time_gates_a_slowed_optimizer(steps, monkeypatch):
+    steps.runpytest("steps.yaml", "--optbench-update-baselines", "-k", "sgd").assert_outcomes(passed=2)
+    steps.runpytest("steps.yaml", "-k", "sgd").assert_outcomes(passed=2)
+    monkeypatch.setattr(torch.optim, "SGD", optbench_testing.SlowSGD)  # sleeps 0.5 ms a step
+    result = steps.runpytest("steps.yaml", "-k", "sgd")
+    result.assert_outcomes(failed=2)
+    result.stdout.fnmatch_lines(["*step_time: REGRESSION: value * us, baseline * us, delta +* us, limit <= * us*"])
+
+
+def test_a_baseline_from_another_device_is_not_comparable(steps):
+    steps.runpytest("steps.yaml", "--optbench-update-baselines", "-k", "sgd")
+    path = steps.path / "baselines" / "steps.json"
+    data = json.loads(path.read_text())
+    data["entries"] = {"cpu@Another CPU": next(iter(data["entries"].values()))}
+    path.write_text(json.dumps(data))
+    result = steps.runpytest("steps.yaml", "-k", "sgd")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*step_time * not comparable*"])
+
+
+def test_xdist_disables_timing_and_says_so_once(steps):
+    result = steps.runpytest("-n", "2", "steps.yaml")
+    result.assert_outcomes(passed=4)
+    text = result.stdout.str()
+    assert text.count("step timing disabled: 4 step_time cases ran once, untimed") == 1
+    assert "REGRESSION" not in text and "MISSING" not in text
+
+
+def test_the_plain_fixture_times_a_users_optimizer(pytester):
+    pytester.makepyfile(test_mine="""
+        def test_lamb(optbench_step_time):
+            timing = optbench_step_time("optbench_testing:Lamb", params="100k", lr=1e-3)
+            assert timing.parameters == 100_000 and timing.implementation == "for-loop"
+            assert timing.bytes_per_parameter == 28.0 and timing.median_s > 0  # m and v
+    """)
+    result = pytester.runpytest("--benchmark-json", "bench.json")
+    result.assert_outcomes(passed=1)
+    (bench,) = json.loads((pytester.path / "bench.json").read_text())["benchmarks"]
+    assert bench["name"] == "test_lamb" and bench["extra_info"]["parameters"] == 100_000
+
+
+# --- arithmetic -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cls, options, dtype, expected", [
+    (torch.optim.SGD, {}, torch.float32, 12.0),
+    (torch.optim.SGD, {"momentum": 0.9}, torch.float32, 20.0),
+    (torch.optim.Adam, {}, torch.float32, 28.0),
+    (torch.optim.Adam, {"amsgrad": True}, torch.float32, 36.0),
+    (torch.optim.Adam, {}, torch.bfloat16, 14.0),
+    (torch.optim.RMSprop, {"centered": True}, torch.float32, 28.0),
+    (torch.optim.Adagrad, {}, torch.float32, 20.0),
+])
+def test_bytes_moved_per_parameter(cls, options, dtype, expected):
+    params = make_parameters([(10, 10), (7,)], dtype, torch.device("cpu"))
+    optimizer = cls(params, lr=1e-3, **options)
+    optimizer.step()
+    assert bytes_per_parameter(optimizer, params) == expected
+
+
+def test_the_byte_table():
+    assert (table_bytes(4, 0), table_bytes(4, 1), table_bytes(4, 2), table_bytes(2, 2)) == (12, 20, 28, 14)
+
+
+def test_rates_and_shares_from_a_known_step():
+    timing = StepTiming(median_s=0.01, mean_s=0.01, rounds=5, steps_per_round=2,
+                        implementation="foreach", parameters=10_000_000, tensors=10,
+                        bytes_per_parameter=28.0, peak_memory_bytes=0, state_bytes=0,
+                        bandwidth_limit=4.8e12, bandwidth_source="data sheet")
+    assert timing.params_per_s == pytest.approx(1e9)
+    assert timing.bytes_per_s == pytest.approx(2.8e10)
+    assert timing.bandwidth_share == pytest.approx(2.8e10 / 4.8e12)
+
+
+def test_parameter_counts_and_shapes():
+    assert parse_count("10M") == 10_000_000 and parse_count("1.5k") == 1500 and parse_count(42) == 42
+    with pytest.raises(ValueError):
+        parse_count("ten")
+    for count in (10_000_000, 100_000_000, 123_457):
+        shapes = split_count(count)
+        assert sum(torch.Size(s).numel() for s in shapes) == count
+        assert max(len(s) for s in shapes) == 2  # matrices and vectors, like a real model
+    assert sum(torch.Size(s).numel() for s in shapes_for({"preset": "mlp-300-100"})) == 266_610
+
+
+def test_the_probe_names_the_implementation_that_ran():
+    for flags, expected in (({"foreach": False}, "for-loop"), ({"foreach": True}, "foreach"),
+                            ({"fused": True}, "fused")):
+        params = make_parameters([(64, 64), (64,)], torch.float32, torch.device("cpu"))
+        optimizer = torch.optim.Adam(params, lr=1e-3, **flags)
+        optimizer.step()
+        assert probe_step(optimizer, params, torch.device("cpu"))[0] == expected
+
+
+def test_the_probe_sees_foreach_temporaries():
+    params = make_parameters([(256, 256)] * 4, torch.float32, torch.device("cpu"))
+    peaks = {}
+    for name, flags in (("for-loop", {"foreach": False}), ("foreach", {"foreach": True})):
+        optimizer = torch.optim.Adam(params, lr=1e-3, **flags)
+        optimizer.step()
+        peaks[name] = probe_step(optimizer, params, torch.device("cpu"))[1]
+    one = 256 * 256 * 4
+    # The for-loop's temporaries belong to one tensor at a time; foreach makes them for all
+    # four tensors at once.
+    assert one <= peaks["for-loop"] <= 3 * one
+    assert peaks["foreach"] >= 4 * one and peaks["foreach"] > peaks["for-loop"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_on_a_gpu_the_synchronized_clock_measures_work_not_launches():
+    import time
+
+    from pytest_optbench.step_timer import cuda_synchronized_perf_counter
+
+    params = make_parameters(split_count(100_000_000), torch.float32, torch.device("cuda"))
+    optimizer = torch.optim.Adam(params, lr=1e-3, foreach=True)
+    for _ in range(3):
+        optimizer.step()
+
+    def per_step(clock, steps=20):
+        began = clock()
+        for _ in range(steps):
+            optimizer.step()
+        return (clock() - began) / steps
+
+    synchronized = per_step(cuda_synchronized_perf_counter)
+    unsynchronized = per_step(time.perf_counter)
+    torch.cuda.synchronize()
+    assert synchronized > 3 * unsynchronized
