@@ -180,3 +180,22 @@ def test_on_a_gpu_the_synchronized_clock_measures_work_not_launches():
     unsynchronized = per_step(time.perf_counter)
     torch.cuda.synchronize()
     assert synchronized > 3 * unsynchronized
+
+
+def test_benchmark_autosave_and_compare_fail_work_on_step_times(steps, monkeypatch):
+    # pytest-benchmark leaves failed tests out of its files, so the optbench gate is turned off
+    # here and pytest-benchmark's own --benchmark-compare-fail judges.
+    steps.makefile(".yaml", ungated=STEPS + "    expect: {step_time: {baseline: false}, "
+                                             "peak_memory: {baseline: false}}\n")
+    storage = ("--benchmark-storage", "file://./bench")
+    steps.runpytest("ungated.yaml", "-k", "sgd", "--benchmark-autosave", *storage).assert_outcomes(passed=2)
+    assert list((steps.path / "bench").rglob("*.json"))
+    steps.runpytest("ungated.yaml", "-k", "sgd", *storage, "--benchmark-compare",
+                    "--benchmark-compare-fail=median:50%").assert_outcomes(passed=2)
+    monkeypatch.setattr(torch.optim, "SGD", optbench_testing.SlowSGD)
+    compared = steps.runpytest("ungated.yaml", "-k", "sgd", *storage, "--benchmark-compare",
+                               "--benchmark-compare-fail=median:50%")
+    text = compared.stdout.str() + compared.stderr.str()
+    assert "Performance has regressed" in text
+    assert "step_time[small-sgd-for-loop] (0001_unversi) - Field 'median' has failed" in text
+    assert compared.ret != 0
