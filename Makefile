@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/pytest --optbench suites/analytic.yaml
+	$(BIN)/pytest --optbench suites/analytic.yaml --optbench-report report/analytic
 
 test: $(STAMP)
 	$(BIN)/python -m pyflakes pytest_optbench tests benchmarks

@@ -1,4 +1,5 @@
-"""`python -m pytest_optbench compare OLD NEW`: the optbench table outside pytest."""
+"""`python -m pytest_optbench compare OLD NEW` and `report RESULTS --out DIR`: the optbench
+table and report outside pytest."""
 
 from __future__ import annotations
 
@@ -23,6 +24,16 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--device-type", choices=["cpu", "cuda"],
                          help="compare only entries recorded on this device type")
     compare.add_argument("-v", "--verbose", action="store_true", help="show every row")
+    compare.add_argument("--format", choices=["table", "markdown"], default="table",
+                         help="a terminal table (default) or GitHub Markdown, e.g. for a "
+                              "pull request or a CI job summary")
+    report = commands.add_parser(
+        "report", help="draw the report of a saved results file again",
+        description="Write report.md, results.json, index.html and the plots for a results file "
+                    "(--optbench-json, or the results.json of an earlier report), rerunning "
+                    "nothing.")
+    report.add_argument("results", type=Path, help="a results file")
+    report.add_argument("--out", type=Path, required=True, help="the folder to write")
     return parser
 
 
@@ -40,12 +51,39 @@ def run_compare(args: argparse.Namespace) -> int:
         print("nothing to compare: neither file holds a case"
               + (f" on {args.device_type}" if args.device_type else ""))
         return 0
-    table = render_table(compared, verbose=args.verbose)
-    if table:
-        print(table)
-    print(summary_line(compared).replace("optbench:", f"compare {args.old} -> {args.new}:"))
+    summary = summary_line(compared).replace("optbench:", f"compare {args.old} -> {args.new}:")
+    if args.format == "markdown":
+        from .markdown import markdown_table
+
+        print(f"**{summary}**\n\n{markdown_table(compared)}")
+    else:
+        table = render_table(compared, verbose=args.verbose)
+        if table:
+            print(table)
+        print(summary)
     if args.fail_on_regression and has_regression(compared):
         return 1
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    import json
+
+    from .report_files import write_report
+
+    try:
+        document = json.loads(args.results.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"error: {args.results}: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(document, dict) or "optbench_results" not in document:
+        print(f"error: {args.results}: found no optbench results; expected a file written with "
+              f"--optbench-json or --optbench-report", file=sys.stderr)
+        return 2
+    report = write_report(document["cases"], args.out, document=document)
+    print(report.describe())
+    if report.note:
+        print(report.note)
     return 0
 
 
@@ -53,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "compare":
         return run_compare(args)
+    if args.command == "report":
+        return run_report(args)
     return 2
 
 

@@ -84,6 +84,24 @@ def summarize(run: AnalyticRun, tol: float) -> AnalyticOutcome:
                            loss.shape[1])
 
 
+def trajectory_sample(run: AnalyticRun, starts: int = 4, points: int = 100) -> dict | None:
+    """A few start points' paths (of the first seed), for plots over the function's contours.
+
+    Steps are taken log-spaced: optimizers move most in their first steps.
+    """
+    if run.points is None or run.function.dim != 2:
+        return None
+    end = run.steps_run
+    chosen = min(starts, run.starts_per_seed)
+    marks = sorted({0, end} | {min(end, round(end ** (i / (points - 1)))) for i in range(points)})
+    paths = run.points[marks, :chosen].cpu()
+    as_lists = lambda t: [[finite_or_none(float(v)) for v in row] for row in t]  # noqa: E731
+    return {"steps": marks, "paths": [as_lists(paths[:, i]) for i in range(chosen)],
+            "starts": as_lists(run.start_points[:chosen].cpu()),
+            "minima": [list(m) for m in run.function.minima],
+            "domain": [list(box) for box in run.function.domain]}
+
+
 def _divergence(first_bad: torch.Tensor, diverged: torch.Tensor, run: AnalyticRun) -> dict | None:
     if not bool(diverged.any()):
         return None

@@ -100,7 +100,8 @@ def view(data: Mapping, context: str, case_id: str, config_hash: str,
             f"stale baseline: the case's configuration changed since it was recorded "
             f"(hash {entry.get('config_hash')} -> {config_hash}); record it again with: "
             f"{record_command}")
-    return BaselineView("ok", entry.get("metrics"), entry.get("provenance"))
+    return BaselineView("ok", entry.get("metrics"), entry.get("provenance"),
+                        curve=entry.get("curve"))
 
 
 def make_entry(config_hash: str, seeds: list[int], metrics: Mapping[str, list],

@@ -32,6 +32,7 @@ class BaselineView:
     metrics: Mapping[str, Sequence[float | None]] | None = None
     provenance: Mapping | None = None
     detail: str = ""
+    curve: Mapping[str, list] | None = None      # the stored mean learning curve, for plots
 
 
 @dataclass(frozen=True)

@@ -171,6 +171,7 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
         "wall_time_s": round(measured.wall_time_s, 4), "steps_run": measured.steps_run,
         "provenance": {**provenance(device, dtype), **details},
         "baseline_provenance": dict(baseline.provenance) if baseline.provenance else None,
+        "baseline_curve": dict(baseline.curve) if baseline.curve else None,
         **measured.extra,
     })
     return CaseOutcome(result, failure)
@@ -188,11 +189,11 @@ class _Measured:
 
 
 def _run_analytic(case: Case, seeds, device) -> _Measured:
-    from .analytic_metrics import summarize
+    from .analytic_metrics import summarize, trajectory_sample
     from .analytic_runner import run_analytic
 
-    outcome = summarize(run_analytic(case.problem, case.optimizer, seeds, device),
-                        case.problem.tol)
+    run = run_analytic(case.problem, case.optimizer, seeds, device)
+    outcome = summarize(run, case.problem.tol)
     text = None
     if outcome.divergence:
         d = outcome.divergence
@@ -200,7 +201,8 @@ def _run_analytic(case: Case, seeds, device) -> _Measured:
                 f"start {d['start']}); {d['starts']} of {d['of']} starts diverged")
     return _Measured(outcome.metrics, outcome.divergence, text, outcome.curves,
                      outcome.wall_time_s, outcome.steps_run,
-                     {"isolation": outcome.isolation, "starts": outcome.starts})
+                     {"isolation": outcome.isolation, "starts": outcome.starts,
+                      "f_min": run.function.f_min, "trajectories": trajectory_sample(run)})
 
 
 def _run_data(case: Case, seeds, device, data) -> _Measured:

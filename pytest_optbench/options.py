@@ -35,6 +35,8 @@ class OptbenchOptions:
     cache_dir: Path | None = None                  # decoded ImageFolder tensors
     tier: str | None = None                        # None: the tier named after the device type
     false_alarm_rate: float = 1e-3
+    report_dir: Path | None = None                 # report.md, results.json, index.html, plots
+    columns: tuple[str, ...] | None = None         # of the terminal table; None: all
 
     def device_for(self, suite_device: str) -> str:
         """The CLI wins, then the suite's own choice, then the ini file, then auto."""
@@ -80,6 +82,12 @@ def add_options(parser: pytest.Parser) -> None:
                     help="budget tier of the suites (e.g. cpu); default: the tier named after "
                          "the device type (cpu or cuda) where a suite defines one; 'none' for "
                          "the suites' full budgets")
+    group.addoption("--optbench-report", metavar="DIR", default=None,
+                    help="write a report to DIR: report.md (GitHub Markdown), results.json, "
+                         "index.html (self-contained, plots embedded) and the plots as PNG")
+    group.addoption("--optbench-columns", metavar="LIST", default=None,
+                    help="columns of the terminal table, comma-separated, from: "
+                         "case,metric,value,baseline,delta,limit,status (default: all)")
     group.addoption("--optbench-false-alarm-rate", metavar="P", type=float, default=None,
                     help="how often a case may fail when nothing changed, from seed noise alone "
                          "(default 0.001, or the optbench_false_alarm_rate ini value)")
@@ -99,6 +107,10 @@ def add_options(parser: pytest.Parser) -> None:
     parser.addini("optbench_false_alarm_rate", "per-case false-alarm probability of seed-noisy "
                   "baseline comparisons", default=None)
     parser.addini("optbench_cache_dir", "where decoded ImageFolder datasets are cached",
+                  default=None)
+    parser.addini("optbench_report", "write a report to this folder (relative to the rootdir)",
+                  default=None)
+    parser.addini("optbench_columns", "columns of the terminal table, comma-separated",
                   default=None)
 
 
@@ -134,7 +146,11 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         raise pytest.UsageError(f"--optbench-false-alarm-rate: found {rate}; expected a "
                                 f"probability between 0 and 0.5, e.g. 0.001")
     cache = config.getini("optbench_cache_dir")
+    columns = _columns(config.getoption("optbench_columns") or config.getini("optbench_columns"))
     return OptbenchOptions(
+        report_dir=_path(config.getoption("optbench_report"), invocation,
+                         config.getini("optbench_report"), rootdir),
+        columns=columns,
         data_dir=data_dir, data_dir_from_cli=data_dir_from_cli,
         dataset_folders=folders, folders_from_cli=from_cli,
         download=config.getini("optbench_download") and not config.getoption("optbench_no_download"),
@@ -153,6 +169,20 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         verbose=config.getoption("verbose"),
         rootdir=rootdir,
     )
+
+
+TABLE_COLUMNS = ("case", "metric", "value", "baseline", "delta", "limit", "status")
+
+
+def _columns(text: str | None) -> tuple[str, ...] | None:
+    if not text:
+        return None
+    names = tuple(name.strip() for name in text.split(",") if name.strip())
+    unknown = [name for name in names if name not in TABLE_COLUMNS]
+    if unknown or not names:
+        raise pytest.UsageError(f"--optbench-columns: found {', '.join(unknown) or 'no column'}; "
+                                f"expected some of {','.join(TABLE_COLUMNS)}")
+    return names
 
 
 def _user_cache() -> Path:

@@ -44,6 +44,11 @@ def _named_on_command_line(file_path: Path, config: pytest.Config) -> bool:
     return False
 
 
+# Set once a suite file is collected: a session whose suites were all deselected must still
+# say that no case ran.
+SUITE_COLLECTED = pytest.StashKey[bool]()
+
+
 def _looks_like_suite(file_path: Path) -> bool:
     try:
         with open(file_path, encoding="utf-8", errors="replace") as handle:
@@ -67,6 +72,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     from .collect import CACHES_KEY, SuiteFile
     from .execute import BaselineCache, Caches, DataCache
 
+    config.stash[SUITE_COLLECTED] = True
+
     if CACHES_KEY not in config.stash:
         config.stash[CACHES_KEY] = Caches(BaselineCache(), DataCache())
     return SuiteFile.from_parent(parent, path=file_path)
@@ -83,7 +90,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 class OptbenchSession:
-    """Hooks of the controlling process: gather results, write files, print the table.
+    """Hooks of the controlling process: gather results, write files, print the tables.
 
     Registered only in the controller (never in an xdist worker), so that baselines and result
     files are written once, from the complete set of results.
@@ -94,7 +101,16 @@ class OptbenchSession:
         self.options = config.stash[OPTIONS_KEY]
         self.results = None  # created with the first optbench result: plain runs import nothing
         self.written: list = []
-        self.seen = False
+        self.report = None
+        self.selected = 0    # optbench cases selected to run, to say so when none of them did
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items) -> None:
+        self.selected = sum(1 for item in items if item.get_closest_marker("optbench"))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node, ids) -> None:
+        self.selected = max(self.selected, sum(1 for i in ids if ".yaml::" in i or ".yml::" in i))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "optbench", None)
@@ -103,35 +119,54 @@ class OptbenchSession:
                 from .results import SessionResults
 
                 self.results = SessionResults()
-            self.seen = True
             self.results.add(result)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if not self.seen:
-            return
+        if self.results is None:
+            if not (self.selected or self.options.enabled
+                    or self.config.stash.get(SUITE_COLLECTED, False)):
+                return  # a plain pytest run: nothing of optbench's to say or write
+            from .results import SessionResults
+
+            self.results = SessionResults()  # empty, so the files say loudly that none ran
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         if self.options.update_baselines and not interrupted:
             self.written = self.results.write_baselines()
         if self.options.json_path:
             self.results.write_json(self.options.json_path, complete=not interrupted,
-                                    exitstatus=int(exitstatus))
+                                    exitstatus=int(exitstatus), selected=self.selected)
+        if self.options.report_dir:
+            from .report_files import write_report
+
+            self.report = write_report(self.results.results, self.options.report_dir,
+                                       complete=not interrupted, exitstatus=int(exitstatus),
+                                       selected=self.selected)
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
-        if not self.seen:
+        if self.results is None:
             return
-        from .report import not_timed_note, render_step_table, render_table, summary_line
+        from .report import (not_timed_note, render_step_table, render_table, run_warnings,
+                             summary_line)
 
         writer = terminalreporter
         results = self.results.results
         writer.write_sep("=", "optbench")
-        for text in (render_table(results, verbose=self.options.verbose > 0),
-                     render_step_table(results), not_timed_note(results), summary_line(results)):
+        texts = (render_table(results, verbose=self.options.verbose > 0,
+                              columns=self.options.columns),
+                 render_step_table(results), not_timed_note(results), summary_line(results))
+        for text in texts if results else ():  # with no result, the warning below says it all
             if text:
                 writer.write_line(text)
+        for warning in run_warnings(results, self.selected):
+            writer.write_line(warning, red=True, bold=True)
         if self.options.update_baselines:
             self._report_writes(writer, exitstatus)
         if self.options.json_path:
             writer.write_line(f"results written to {self.options.json_path}")
+        if self.report is not None:
+            writer.write_line(self.report.describe())
+            if self.report.note:
+                writer.write_line(self.report.note, yellow=True)
 
     def _report_writes(self, writer, exitstatus: int) -> None:
         if exitstatus == pytest.ExitCode.INTERRUPTED:

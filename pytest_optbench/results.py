@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import datetime
 from collections import defaultdict
 from pathlib import Path
 
 from .baseline import WriteSummary, atomic_write, dumps, make_entry, write_entries
-
-RESULTS_FORMAT = 1
 
 
 class SessionResults:
@@ -45,12 +42,9 @@ class SessionResults:
         return [write_entries(Path(path), suites[path], updates)
                 for path, updates in sorted(by_file.items())]
 
-    def write_json(self, path: Path, complete: bool, exitstatus: int) -> None:
-        document = {
-            "optbench_results": RESULTS_FORMAT,
-            "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "complete": complete,
-            "exitstatus": exitstatus,
-            "cases": self.results,
-        }
-        atomic_write(Path(path), dumps(document))
+    def write_json(self, path: Path, complete: bool, exitstatus: int,
+                   selected: int | None = None) -> None:
+        from .report_files import results_document
+
+        atomic_write(Path(path), dumps(results_document(self.results, complete, exitstatus,
+                                                        selected)))

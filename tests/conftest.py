@@ -13,6 +13,15 @@ import pytest_optbench.suite
 KEPT_LOADED = (pytest_optbench.analytic_metrics, pytest_optbench.collect,
                pytest_optbench.execute, pytest_optbench.suite)
 
+# matplotlib's compiled parts (contourpy) cannot be registered twice in one process either.
+try:
+    import pytest_optbench.plots  # first: it chooses the non-interactive backend
+    import contourpy  # loaded lazily by the first contour plot
+
+    KEPT_LOADED += (pytest_optbench.plots, contourpy)
+except ImportError:  # the plot extra is optional; its tests skip without it
+    pass
+
 _parameter = torch.zeros(1, requires_grad=True)
 _parameter.grad = torch.ones(1)
 torch.optim.SGD([_parameter], lr=0.1).step()

@@ -48,8 +48,9 @@ def test_results_reach_the_benchmark_json_and_the_optbench_tables(steps):
     assert info["step_time[small-adam-foreach]"]["bytes_per_parameter"] == 28.0
     assert info["step_time[small-sgd-foreach]"]["parameters"] == 200_000
     result.stdout.fnmatch_lines([
-        "case * ran * time/step * params/s * bytes/s * of bandwidth * peak memory * status",
-        "step_time[[]small-adam-foreach[]] * foreach *s *M/s *GB/s *% of *GB/s (measured in-place update) *"])
+        "step_time * ran * time/step * bytes/s * bandwidth * peak memory * status",
+        "small-adam * foreach *s *GB/s *% *B * recorded",
+        "bandwidth: share of * GB/s (measured in-place update) on cpu"])
 
 
 def test_a_stored_step_time_gates_a_slowed_optimizer(steps, monkeypatch):

@@ -1,0 +1,145 @@
+"""Plots drawn from known data, checked for what they show."""
+
+import math
+
+import pytest
+
+plt = pytest.importorskip("matplotlib.pyplot")
+
+from pytest_optbench import plots  # noqa: E402
+
+
+def analytic(optimizer, scale):
+    steps = [0, 10, 20, 30]
+    return {"suite": "s", "kind": "analytic", "problem": "booth", "optimizer": optimizer,
+            "case": f"booth[{optimizer}]", "f_min": 0.0, "metrics": {"x": [1.0]},
+            "curves": {"step": steps, "median": [scale * 10 ** -s / 10 for s in steps],
+                       "q25": [scale * 10 ** -s / 20 for s in steps],
+                       "q75": [scale * 10 ** -s / 5 for s in steps]},
+            "config": {"problem": {"function": "booth", "dim": 2, "options": {},
+                                   "domain": [[-10.0, 10.0], [-10.0, 10.0]], "minima": None,
+                                   "starts": 2, "start_points": None, "steps": 30,
+                                   "criterion": "distance", "tol": 0.01, "dtype": "float64"}},
+            "trajectories": {"steps": [0, 30], "paths": [[[5.0, 5.0], [1.0, 3.0]],
+                                                          [[-5.0, -5.0], [1.0, 3.0]]],
+                             "starts": [[5.0, 5.0], [-5.0, -5.0]], "minima": [[1.0, 3.0]],
+                             "domain": [[-10.0, 10.0], [-10.0, 10.0]]}}
+
+
+def data(optimizer, accuracy, seconds, with_baseline=True):
+    seeds = {str(s): {"epoch": [1.0, 2.0], "step": [10, 20], "train_time_s": [seconds / 2, seconds],
+                      "train_loss": [1.0 + s * 0.01, 0.5], "test_loss": [0.9, 0.6],
+                      "test_accuracy": [accuracy - 0.05, accuracy + s * 0.001]} for s in range(3)}
+    return {"suite": "d", "kind": "data", "problem": "mlp", "optimizer": optimizer,
+            "case": f"mlp[{optimizer}]", "metrics": {"test_accuracy": [accuracy] * 3},
+            "curves": {"seeds": seeds},
+            "baseline_curve": {"epoch": [1.0, 2.0], "train_time_s": [seconds / 2, seconds],
+                               "test_accuracy": [accuracy - 0.04, accuracy],
+                               "train_loss": [1.0, 0.5]} if with_baseline else None}
+
+
+def timed(optimizer, implementation, median):
+    return {"suite": "t", "kind": "timing", "problem": "10M", "optimizer": optimizer,
+            "case": f"step_time[10M-{optimizer}-{implementation}]", "metrics": {},
+            "timing": {"median_s": median, "implementation": implementation,
+                       "parameters": 10_000_000, "bytes_per_parameter": 28.0,
+                       "bandwidth_limit": 4.8e12, "bandwidth_source": "NVIDIA H200 data sheet"}}
+
+
+def test_colours_are_one_per_optimizer_and_stable():
+    results = [analytic("sgd", 1), analytic("adam", 1), data("sgd", 0.9, 2)]
+    first, second = plots.palette(results), plots.palette(list(reversed(results)))
+    assert first == second and len(set(first.values())) == 2
+
+
+def test_variants_share_their_base_colour_with_their_own_line_style():
+    names = ["adam", "adam-amsgrad", "adam-weight-decay", "sgd", "sgd-lr-0.1", "momentum"]
+    styles = plots.palette([analytic(name, 1.0) for name in names])
+    assert len({styles[n].colour for n in ("adam", "sgd", "momentum")}) == 3
+    assert styles["adam-amsgrad"].colour == styles["adam-weight-decay"].colour == styles["adam"].colour
+    assert len({styles[n].line for n in ("adam", "adam-amsgrad", "adam-weight-decay")}) == 3
+    assert styles["sgd-lr-0.1"].colour == styles["sgd"].colour and styles["sgd"].line == "-"
+    thirteen = plots.palette([analytic(f"opt{i}", 1.0) for i in range(13)])
+    assert len({style.colour for style in thirteen.values()}) == 13
+
+
+def test_loss_curves():
+    results = [analytic("sgd", 1.0), analytic("adam", 2.0)]
+    figure = plots.loss_curves(results, plots.palette(results))
+    axes = figure.axes[0]
+    assert len(axes.get_lines()) == 2 and len(axes.collections) == 2  # lines and quartile bands
+    assert axes.get_yscale() == "log"
+    assert axes.get_xlabel() == "step" and "loss − minimum" in axes.get_ylabel()
+    assert "booth" in axes.get_title() and "quartiles" in axes.get_title()
+    assert [t.get_text() for t in axes.get_legend().get_texts()] == ["adam", "sgd"]
+    plt.close(figure)
+    variant = [analytic("sgd", 1.0), analytic("sgd-nesterov", 1.0)]
+    lines = plots.loss_curves(variant, plots.palette(variant)).axes[0].get_lines()
+    assert lines[0].get_color() == lines[1].get_color()
+    assert lines[0].get_linestyle() == "-" and lines[1].get_linestyle() == "--"
+    plt.close("all")
+
+
+def test_trajectories_over_contours():
+    results = [analytic("sgd", 1.0), analytic("adam", 1.0)]
+    figure = plots.trajectories(results, plots.palette(results))
+    shown = [a for a in figure.axes if a.get_visible() and a.get_title()]
+    assert [a.get_title() for a in shown] == ["sgd", "adam"]
+    for axes in shown:
+        assert len(axes.get_lines()) == 2  # one path per start
+        assert axes.get_xlim() == (-10.0, 10.0)
+    assert "paths of 2 starts" in figure._suptitle.get_text()
+    legend = figure.legends[0]
+    assert [t.get_text() for t in legend.get_texts()] == ["start", "global minimum"]
+    plt.close(figure)
+
+
+def test_learning_curves_with_baselines():
+    results = [data("sgd", 0.9, 2.0), data("adam", 0.95, 4.0)]
+    figure = plots.learning_curves(results, plots.palette(results))
+    accuracy_epoch, loss_epoch, accuracy_time, loss_time = figure.axes[:4]
+    assert len(accuracy_epoch.get_lines()) == 4  # a mean line and a marked baseline each
+    assert sum(line.get_marker() == "x" for line in accuracy_epoch.get_lines()) == 2
+    assert accuracy_epoch.get_xlabel() == "epoch" and accuracy_time.get_xlabel() == "training time (s)"
+    assert accuracy_epoch.get_ylabel() == "test accuracy" and loss_time.get_ylabel() == "train loss"
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert labels == ["adam", "sgd", "stored baseline (mean)"]  # families in name order
+    plt.close(figure)
+
+
+def test_accuracy_against_time():
+    results = [data("sgd", 0.9, 2.0), data("adam", 0.95, 400.0)]
+    figure = plots.accuracy_against_time(results, plots.palette(results))
+    axes = figure.axes[0]
+    points = sorted((float(x), float(y)) for c in axes.collections for x, y in c.get_offsets())
+    assert [x for x, _ in points] == pytest.approx([2.0, 400.0])  # (seconds, accuracy) pairs
+    assert [y for _, y in points] == pytest.approx([0.9, 0.95])
+    assert axes.get_xscale() == "log"  # the times span two decades
+    assert axes.get_ylabel() == "final test accuracy (mean over seeds)"
+    plt.close(figure)
+
+
+def test_step_time_bars_with_the_bandwidth_floor():
+    results = [timed("adam", "foreach", 2e-4), timed("adam", "fused", 1e-4),
+               timed("sgd", "for-loop", 8e-5)]
+    figure = plots.step_times(results, plots.palette(results))
+    axes = figure.axes[0]
+    assert sorted(round(b.get_height()) for b in axes.patches) == [80, 100, 200]  # microseconds
+    assert axes.get_xlabel() == "optimizer"
+    floors = [c for c in axes.collections if len(c.get_segments())]
+    floor_heights = sorted({round(seg[0][1], 2) for c in floors for seg in c.get_segments()})
+    assert floor_heights == [round(10_000_000 * 28 / 4.8e12 * 1e6, 2)]  # 58.33 µs at 4.8 TB/s
+    assert axes.get_ylabel() == "time per step (µs, median)"
+    labels = [t.get_text() for t in axes.get_legend().get_texts()]
+    assert "foreach" in labels and any(l.startswith("bandwidth floor (4800 GB/s") for l in labels)
+    plt.close(figure)
+
+
+def test_draw_all_names_files_and_skips_what_it_cannot_draw(tmp_path):
+    results = [analytic("sgd", 1.0), data("sgd", 0.9, 2.0), timed("sgd", "fused", 1e-4)]
+    written = plots.draw_all(results, tmp_path)
+    assert [name for _, name in written] == ["s-booth-paths.png", "s-booth-loss.png",
+                                            "d-mlp-curves.png", "t-10M-steps.png",
+                                            "d-accuracy-time.png"]
+    assert all((tmp_path / name).stat().st_size > 10_000 for _, name in written)
+    assert not math.isnan(sum(p.stat().st_size for p in tmp_path.iterdir()))

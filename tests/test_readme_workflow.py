@@ -1,0 +1,59 @@
+"""The README's GitHub Actions workflow: it parses, it has the jobs it promises, and every
+optbench option its commands use exists, so the example cannot silently rot."""
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    text = README.read_text()
+    section = text.split("## Using it as a CI gate", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```yaml\n(.*?)```", section, re.S)
+    assert block, "the CI section has no yaml block"
+    return yaml.safe_load(block.group(1))
+
+
+def _runs(job: dict) -> list[str]:
+    return [step["run"] for step in job["steps"] if "run" in step]
+
+
+def _pytest_arguments(job: dict) -> list[str]:
+    commands = [run for run in _runs(job) if "pytest --optbench" in run]
+    assert len(commands) == 1
+    return shlex.split(commands[0].replace("\n", " "))
+
+
+def test_the_cpu_tier_runs_on_every_pull_request_and_posts_the_report(workflow):
+    assert "pull_request" in workflow[True]  # PyYAML reads the key `on` as True
+    job = workflow["jobs"]["cpu-tier"]
+    assert "if" not in job
+    arguments = _pytest_arguments(job)
+    assert arguments[arguments.index("--optbench-device") + 1] == "cpu"
+    report = arguments[arguments.index("--optbench-report") + 1]
+    summary = [run for run in _runs(job) if "GITHUB_STEP_SUMMARY" in run]
+    assert summary and f"{report}/report.md" in summary[0]
+    assert [s for s in job["steps"] if s.get("name") == "Job summary"][0]["if"] == "always()"
+    assert all(Path(README.parent, a).is_file() for a in arguments if a.startswith("suites/"))
+
+
+def test_the_gpu_tier_runs_only_where_a_gpu_runner_is_named(workflow):
+    job = workflow["jobs"]["gpu-tier"]
+    assert "OPTBENCH_GPU_RUNNER" in job["if"] and "OPTBENCH_GPU_RUNNER" in job["runs-on"]
+    arguments = _pytest_arguments(job)
+    assert arguments[arguments.index("--optbench-device") + 1] == "cuda"
+    assert any("GITHUB_STEP_SUMMARY" in run for run in _runs(job))
+
+
+def test_every_optbench_option_in_the_workflow_exists(workflow, pytester):
+    used = {a for job in workflow["jobs"].values() for a in _pytest_arguments(job)
+            if a.startswith("--optbench")}
+    assert {"--optbench-report", "--optbench-device", "--optbench-data-dir"} <= used
+    known = pytester.runpytest("--help").stdout.str()
+    assert not [option for option in used if option not in known]
