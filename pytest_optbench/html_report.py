@@ -7,8 +7,8 @@ import html
 from pathlib import Path
 from typing import Sequence
 
-from .report import (CALM, HEADERS, PER_SEED, STEP_HEADERS, bandwidth_notes, cell_values,
-                     ordered_rows, run_warnings, step_rows, summary_line)
+from .report import (HEADERS, PER_SEED, STEP_HEADERS, bandwidth_notes, run_warnings,
+                     split_cells, step_rows, summary_line)
 
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1400px; color: #222; }
@@ -41,16 +41,11 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], status_column:
 def html_report(results: Sequence[dict], plots: Sequence[tuple[str, str]], folder: Path,
                 title: str = "optbench report", plots_note: str = "",
                 selected: int | None = None) -> str:
-    several = len({r["suite"] for r in results}) > 1
     parts = [f"<h1>{html.escape(title)}</h1>", f"<p><b>{html.escape(summary_line(results))}</b></p>"]
     parts += [f'<p class="warning">{html.escape(w)}</p>' for w in run_warnings(results, selected)]
-    pairs = ordered_rows(results)
-    if pairs:
+    attention, calm = split_cells(results, per_seed=True)
+    if attention or calm:
         headers, status = HEADERS + [PER_SEED], HEADERS.index("status")
-        attention = [cell_values(r, row, several, per_seed=True) for r, row in pairs
-                     if row["status"] not in CALM]
-        calm = [cell_values(r, row, several, per_seed=True) for r, row in pairs
-                if row["status"] in CALM]
         parts.append("<h2>Checks</h2>")
         if attention:
             parts.append(_table(headers, attention, status))

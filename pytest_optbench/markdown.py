@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from .report import (CALM, HEADERS, STEP_HEADERS, cell_values, ordered_rows, run_warnings,
-                     step_rows, summary_line)
+from .report import HEADERS, STEP_HEADERS, run_warnings, split_cells, step_rows, summary_line
 
 NOTABLE_FIRST_LIMIT = 200   # rows listed in the open; the rest go under a <details> fold
 
@@ -22,11 +21,7 @@ def pipe_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
 def markdown_table(results: Sequence[dict]) -> str:
     """Rows that need attention in the open, every other row folded away."""
-    pairs = ordered_rows(results)
-    several = len({r["suite"] for r in results}) > 1
-    rows = [cell_values(result, row, several) for result, row in pairs]
-    attention = [r for r, (_, row) in zip(rows, pairs) if row["status"] not in CALM]
-    calm = [r for r, (_, row) in zip(rows, pairs) if row["status"] in CALM]
+    attention, calm = split_cells(results)
     parts = []
     if attention:
         parts.append(pipe_table(HEADERS, attention[:NOTABLE_FIRST_LIMIT]))

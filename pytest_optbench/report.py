@@ -65,6 +65,19 @@ def cell_values(result: dict, row: dict, several_suites: bool, per_seed: bool = 
     return cells
 
 
+def split_cells(results: Sequence[dict], per_seed: bool = False
+                ) -> tuple[list[list[str]], list[list[str]]]:
+    """The table's cells, split into rows that need attention and calm (passing) rows,
+    each in table order: what Markdown and HTML show in the open and what they fold away."""
+    pairs = ordered_rows(results)
+    several = len({r["suite"] for r in results}) > 1
+    attention, calm = [], []
+    for result, row in pairs:
+        (calm if row["status"] in CALM else attention).append(
+            cell_values(result, row, several, per_seed=per_seed))
+    return attention, calm
+
+
 def _cut_middle(text: str, width: int) -> str:
     if len(text) <= width:
         return text
