@@ -20,10 +20,10 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from pytest_optbench.cases import DataConfig, OptimizerConfig
-from pytest_optbench.data.datasets import BUILTIN, load_dataset
-from pytest_optbench.data_runner import DeviceData, run_data
-from pytest_optbench.problems.models import build_model
+from pytest_optbench.suite.cases import DataConfig, OptimizerConfig
+from pytest_optbench.kinds.data.datasets import BUILTIN, load_dataset
+from pytest_optbench.kinds.data.runner import DeviceData, run_data
+from pytest_optbench.kinds.models import build_model
 
 BATCH, LR, MOMENTUM, SEED = 128, 0.01, 0.9, 0
 

@@ -17,9 +17,9 @@ import time
 
 import torch
 
-from pytest_optbench.analytic_runner import run_analytic, start_points
-from pytest_optbench.cases import AnalyticConfig, OptimizerConfig
-from pytest_optbench.problems.analytic import FUNCTIONS
+from pytest_optbench.kinds.analytic.runner import run_analytic, start_points
+from pytest_optbench.suite.cases import AnalyticConfig, OptimizerConfig
+from pytest_optbench.kinds.analytic.functions import FUNCTIONS
 
 CPU = torch.device("cpu")
 

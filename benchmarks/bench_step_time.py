@@ -22,8 +22,8 @@ import pytest
 import torch
 import torch.utils.benchmark as torch_benchmark
 
-from pytest_optbench.step_params import make_parameters, shapes_for
-from pytest_optbench.step_timer import IMPLEMENTATION_FLAGS
+from pytest_optbench.kinds.step_time.params import make_parameters, shapes_for
+from pytest_optbench.kinds.step_time.timer import IMPLEMENTATION_FLAGS
 
 OPTIMIZERS = {"adam": ("Adam", {"lr": 1e-3}), "sgd-momentum": ("SGD", {"lr": 0.01, "momentum": 0.9}),
               "rmsprop": ("RMSprop", {"lr": 1e-3})}

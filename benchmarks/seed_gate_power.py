@@ -2,7 +2,7 @@
 
 Per-seed values of an unchanged optimizer and of the stored baseline are drawn from the same
 normal distribution; then the current values are shifted down by a number of standard
-deviations. The gate is the one the plugin applies (pytest_optbench.statistics.seed_margin),
+deviations. The gate is the one the plugin applies (pytest_optbench.gate.statistics.seed_margin),
 at the default false-alarm rate of 1e-3 per case.
 
     python benchmarks/seed_gate_power.py [--trials 200000]
@@ -15,7 +15,7 @@ import sys
 
 import numpy as np
 
-from pytest_optbench.statistics import DEFAULT_FALSE_ALARM_RATE, seed_margin
+from pytest_optbench.gate.statistics import DEFAULT_FALSE_ALARM_RATE, seed_margin
 
 
 def fired(current: np.ndarray, baseline: np.ndarray, alpha: float, floor: float) -> float:

@@ -38,8 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_compare(args: argparse.Namespace) -> int:
-    from .compare import InputError, compare, has_regression, load_records
-    from .report import render_table, summary_line
+    from pytest_optbench.report.compare import InputError, compare, has_regression, load_records
+    from pytest_optbench.report.table import render_table, summary_line
 
     try:
         old, new = load_records(args.old), load_records(args.new)
@@ -53,7 +53,7 @@ def run_compare(args: argparse.Namespace) -> int:
         return 0
     summary = summary_line(compared).replace("optbench:", f"compare {args.old} -> {args.new}:")
     if args.format == "markdown":
-        from .markdown import markdown_table
+        from pytest_optbench.report.markdown import markdown_table
 
         print(f"**{summary}**\n\n{markdown_table(compared)}")
     else:
@@ -69,7 +69,7 @@ def run_compare(args: argparse.Namespace) -> int:
 def run_report(args: argparse.Namespace) -> int:
     import json
 
-    from .report_files import write_report
+    from pytest_optbench.report.files import write_report
 
     try:
         document = json.loads(args.results.read_text(encoding="utf-8"))

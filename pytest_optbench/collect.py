@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from .cases import Case
-from .errors import SuiteError
-from .options import OPTIONS_KEY
+from pytest_optbench.suite.cases import Case
+from pytest_optbench.suite.errors import SuiteError
+from pytest_optbench.options import OPTIONS_KEY
 
 CACHES_KEY = pytest.StashKey[Any]()
 
@@ -19,8 +19,8 @@ class CaseFailed(Exception):
 
 class SuiteFile(pytest.File):
     def collect(self):
-        from .execute import device_type_of
-        from .suite import BuildContext, load_suite
+        from pytest_optbench.run import device_type_of
+        from pytest_optbench.suite.build import BuildContext, load_suite
 
         options = self.config.stash[OPTIONS_KEY]
         context = BuildContext(
@@ -68,8 +68,8 @@ class CaseItem(pytest.Function):
             self.add_marker(pytest.mark.skip(reason=case.skip))
 
     def _mark_benchmark(self, case: Case) -> None:
-        from .execute import device_type_of
-        from .step_timer import cuda_synchronized_perf_counter
+        from pytest_optbench.run import device_type_of
+        from pytest_optbench.kinds.step_time.timer import cuda_synchronized_perf_counter
 
         options = self.config.stash[OPTIONS_KEY]
         settings = {"group": f"{case.suite}: {case.problem_key}"}
@@ -87,9 +87,9 @@ class CaseItem(pytest.Function):
                                    suite_file=suite_file)
 
     def run_case(self, benchmark=None) -> None:
-        from .data.datasets import DataCorrupt, DataUnavailable
-        from .data_runner import OutOfMemory
-        from .execute import DeviceUnavailable, error_result, run_case, skipped_result
+        from pytest_optbench.kinds.data.datasets import DataCorrupt, DataUnavailable
+        from pytest_optbench.kinds.data.runner import OutOfMemory
+        from pytest_optbench.run import DeviceUnavailable, error_result, run_case, skipped_result
 
         options = self.config.stash[OPTIONS_KEY]
         caches = self.config.stash[CACHES_KEY]

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .statistics import DEFAULT_FALSE_ALARM_RATE
+from pytest_optbench.gate.statistics import DEFAULT_FALSE_ALARM_RATE
 
 DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:[0-9]+)?)$")
 DATA_DIR_ENV = "OPTBENCH_DATA_DIR"

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from . import options as optbench_options
-from .options import OPTIONS_KEY
+from pytest_optbench import options as optbench_options
+from pytest_optbench.options import OPTIONS_KEY
 
 SUITE_MARK = re.compile(r"^optbench\s*:", re.MULTILINE)
 SUITE_SUFFIXES = (".yaml", ".yml")
@@ -69,8 +69,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     # explicitly with --optbench is collected either way, so that a missing marker is reported.
     if not _looks_like_suite(file_path) and not (enabled and named):
         return None
-    from .collect import CACHES_KEY, SuiteFile
-    from .execute import BaselineCache, Caches, DataCache
+    from pytest_optbench.collect import CACHES_KEY, SuiteFile
+    from pytest_optbench.run import BaselineCache, Caches, DataCache
 
     config.stash[SUITE_COLLECTED] = True
 
@@ -116,7 +116,7 @@ class OptbenchSession:
         result = getattr(report, "optbench", None)
         if result is not None:
             if self.results is None:
-                from .results import SessionResults
+                from pytest_optbench.gate.session import SessionResults
 
                 self.results = SessionResults()
             self.results.add(result)
@@ -126,7 +126,7 @@ class OptbenchSession:
             if not (self.selected or self.options.enabled
                     or self.config.stash.get(SUITE_COLLECTED, False)):
                 return  # a plain pytest run: nothing of optbench's to say or write
-            from .results import SessionResults
+            from pytest_optbench.gate.session import SessionResults
 
             self.results = SessionResults()  # empty, so the files say loudly that none ran
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
@@ -136,7 +136,7 @@ class OptbenchSession:
             self.results.write_json(self.options.json_path, complete=not interrupted,
                                     exitstatus=int(exitstatus), selected=self.selected)
         if self.options.report_dir:
-            from .report_files import write_report
+            from pytest_optbench.report.files import write_report
 
             self.report = write_report(self.results.results, self.options.report_dir,
                                        complete=not interrupted, exitstatus=int(exitstatus),
@@ -145,8 +145,7 @@ class OptbenchSession:
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
         if self.results is None:
             return
-        from .report import (not_timed_note, render_step_table, render_table, run_warnings,
-                             summary_line)
+        from pytest_optbench.report.table import (not_timed_note, render_step_table, render_table, run_warnings, summary_line)
 
         writer = terminalreporter
         results = self.results.results
@@ -202,10 +201,10 @@ def optbench_step_time(benchmark):
                 bandwidth_gbps: float | None = None, seed: int = 0, **hyperparameters):
         import torch
 
-        from .execute import resolve_device
-        from .registry import resolve_optimizer
-        from .step_params import PRESETS, make_parameters, shapes_for
-        from .step_timer import IMPLEMENTATION_FLAGS, cuda_synchronized_perf_counter, time_step
+        from pytest_optbench.run import resolve_device
+        from pytest_optbench.suite.resolve import resolve_optimizer
+        from pytest_optbench.kinds.step_time.params import PRESETS, make_parameters, shapes_for
+        from pytest_optbench.kinds.step_time.timer import IMPLEMENTATION_FLAGS, cuda_synchronized_perf_counter, time_step
 
         target = resolve_device(device)
         if target.type == "cuda" and hasattr(benchmark, "_timer"):

@@ -30,7 +30,7 @@ def device_name(device) -> str:
 def provenance(device, dtype: str) -> dict:
     import torch
 
-    from . import __version__
+    from pytest_optbench import __version__
 
     return {
         "torch": torch.__version__.split("+")[0],

@@ -5,20 +5,20 @@
 # process; loading them here, once, keeps them across runs (and makes each run faster).
 import torch
 
-import pytest_optbench.analytic_metrics
+import pytest_optbench.kinds.analytic.summary
 import pytest_optbench.collect
-import pytest_optbench.execute
-import pytest_optbench.suite
+import pytest_optbench.run
+import pytest_optbench.suite.build
 
-KEPT_LOADED = (pytest_optbench.analytic_metrics, pytest_optbench.collect,
-               pytest_optbench.execute, pytest_optbench.suite)
+KEPT_LOADED = (pytest_optbench.kinds.analytic.summary, pytest_optbench.collect,
+               pytest_optbench.run, pytest_optbench.suite.build)
 
 # matplotlib's compiled parts (contourpy) cannot be registered twice in one process either.
 try:
-    import pytest_optbench.plots  # first: it chooses the non-interactive backend
+    import pytest_optbench.report.plots  # first: it chooses the non-interactive backend
     import contourpy  # loaded lazily by the first contour plot
 
-    KEPT_LOADED += (pytest_optbench.plots, contourpy)
+    KEPT_LOADED += (pytest_optbench.report.plots, contourpy)
 except ImportError:  # the plot extra is optional; its tests skip without it
     pass
 

@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from pytest_optbench.data.augment import random_crop, random_flip
-from pytest_optbench.problems.models import MODELS, build_model
+from pytest_optbench.kinds.data.augment import random_crop, random_flip
+from pytest_optbench.kinds.models import MODELS, build_model
 
 
 def test_random_crop_is_a_translation_of_the_padded_image():

@@ -4,9 +4,9 @@ import textwrap
 
 import pytest
 
-from pytest_optbench.errors import SuiteError
-from pytest_optbench.loader import load_text
-from pytest_optbench.suite import build_suite
+from pytest_optbench.suite.errors import SuiteError
+from pytest_optbench.suite.loader import load_text
+from pytest_optbench.suite.build import build_suite
 
 GOOD = """\
 optbench: 1

@@ -5,8 +5,8 @@ import os
 
 import pytest
 
-from pytest_optbench import baseline
-from pytest_optbench.baseline import BaselineFileError, dumps, make_entry, read, view, write_entries
+from pytest_optbench.gate import baselines as baseline
+from pytest_optbench.gate.baselines import BaselineFileError, dumps, make_entry, read, view, write_entries
 
 
 def entry(value, config_hash="h1"):

@@ -2,11 +2,9 @@
 
 import pytest
 
-from pytest_optbench.checks import (BaselineView, CHANGED, FAIL, IMPROVED, KNOWN, MISSING, PASS,
-                                    RECORDED, REGRESSION, STALE, check_metric, failure_message,
-                                    margin)
-from pytest_optbench.metrics import ANALYTIC_METRICS, Metric
-from pytest_optbench.spec import BaselineCheck, Expectation
+from pytest_optbench.gate.checks import (BaselineView, CHANGED, FAIL, IMPROVED, KNOWN, MISSING, PASS, RECORDED, REGRESSION, STALE, check_metric, failure_message, margin)
+from pytest_optbench.gate.metrics import ANALYTIC_METRICS, Metric
+from pytest_optbench.suite.spec import BaselineCheck, Expectation
 
 FRACTION = ANALYTIC_METRICS["converged_fraction"]   # higher is better, tolerance 0.05
 LOSS = ANALYTIC_METRICS["final_loss"]               # lower is better

@@ -4,10 +4,10 @@ import pytest
 import torch
 
 from data_files import images
-from pytest_optbench.cases import DataConfig, OptimizerConfig
-from pytest_optbench.data.datasets import ImageData
-from pytest_optbench.data_metrics import summarize
-from pytest_optbench.data_runner import DeviceData, OutOfMemory, run_data
+from pytest_optbench.suite.cases import DataConfig, OptimizerConfig
+from pytest_optbench.kinds.data.datasets import ImageData
+from pytest_optbench.kinds.data.summary import summarize
+from pytest_optbench.kinds.data.runner import DeviceData, OutOfMemory, run_data
 
 CPU = torch.device("cpu")
 
@@ -68,7 +68,7 @@ def test_full_batch_stochastic_and_mini_batch_modes(data, batch_size, steps, exp
 
 
 def test_full_batch_accumulates_exactly_over_chunks(data, monkeypatch):
-    from pytest_optbench import data_runner
+    from pytest_optbench.kinds.data import runner as data_runner
 
     cfg = config(epochs=None, steps=3, batch_size=0)
     whole = run(data, cfg, optimizer(lr=0.5))
@@ -115,7 +115,7 @@ def test_epoch_schedule(data):
 
 
 def test_out_of_memory_fails_the_case_clearly(data, monkeypatch):
-    from pytest_optbench.problems import models
+    from pytest_optbench.kinds import models
 
     real = models.build_model
 

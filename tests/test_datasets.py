@@ -7,8 +7,8 @@ import torch
 import torchvision
 
 from data_files import write_cifar, write_image_folder, write_mnist
-from pytest_optbench.data import datasets
-from pytest_optbench.data.datasets import DataCorrupt, DataUnavailable, load_dataset
+from pytest_optbench.kinds.data import datasets
+from pytest_optbench.kinds.data.datasets import DataCorrupt, DataUnavailable, load_dataset
 
 
 def test_mnist_idx_files(tmp_path):

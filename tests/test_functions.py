@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from pytest_optbench.problems.analytic import FUNCTIONS, autograd_value_and_grad
+from pytest_optbench.kinds.analytic.functions import FUNCTIONS, autograd_value_and_grad
 
 CASES = [(name, dim) for name, info in FUNCTIONS.items()
          for dim in ([info.fixed_dim] if info.fixed_dim else [2, 5])]
@@ -49,7 +49,7 @@ def test_known_values():
 
 
 def test_quadratic_condition_number():
-    from pytest_optbench.problems.analytic import _quadratic_matrix
+    from pytest_optbench.kinds.analytic.functions import _quadratic_matrix
 
     A = torch.tensor(_quadratic_matrix(4, 1000.0, True), dtype=torch.float64)
     eig = torch.linalg.eigvalsh(A)

@@ -7,10 +7,10 @@ parameter tensor per group and one optimizer, evaluated on a batch of one point.
 import pytest
 import torch
 
-from pytest_optbench.analytic_runner import bind_function, run_analytic, start_points
-from pytest_optbench.cases import AnalyticConfig, OptimizerConfig
-from pytest_optbench.problems.analytic import FUNCTIONS
-from pytest_optbench.registry import resolve_optimizer, resolve_scheduler
+from pytest_optbench.kinds.analytic.runner import bind_function, run_analytic, start_points
+from pytest_optbench.suite.cases import AnalyticConfig, OptimizerConfig
+from pytest_optbench.kinds.analytic.functions import FUNCTIONS
+from pytest_optbench.suite.resolve import resolve_optimizer, resolve_scheduler
 
 CPU = torch.device("cpu")
 SEEDS = (0, 1)

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from pytest_optbench.errors import SuiteError
-from pytest_optbench.loader import load_text
+from pytest_optbench.suite.errors import SuiteError
+from pytest_optbench.suite.loader import load_text
 
 
 def load(text):

@@ -6,7 +6,7 @@ import pytest
 
 plt = pytest.importorskip("matplotlib.pyplot")
 
-from pytest_optbench import plots  # noqa: E402
+from pytest_optbench.report import plots  # noqa: E402
 
 
 def analytic(optimizer, scale):

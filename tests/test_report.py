@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from pytest_optbench.__main__ import main
-from pytest_optbench.report import render_table
+from pytest_optbench.report.table import render_table
 from suite_texts import STEPS, TINY
 
 matplotlib = pytest.importorskip("matplotlib")
@@ -83,10 +83,10 @@ def test_compare_in_markdown(reported, capsys):
 
 
 def test_without_matplotlib_everything_else_is_written(pytester, monkeypatch, tmp_path):
-    from pytest_optbench.report_files import write_report
+    from pytest_optbench.report.files import write_report
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
-    monkeypatch.delitem(sys.modules, "pytest_optbench.plots", raising=False)
+    monkeypatch.delitem(sys.modules, "pytest_optbench.report.plots", raising=False)
     pytester.makefile(".yaml", tiny=TINY)
     pytester.runpytest("tiny.yaml", "--optbench-json", "out.json")
     cases = json.loads((pytester.path / "out.json").read_text())["cases"]
@@ -155,8 +155,8 @@ def _failing_case(index: int) -> dict:
 
 
 def test_no_row_is_dropped_from_a_long_markdown_or_html_report(tmp_path):
-    from pytest_optbench.html_report import html_report
-    from pytest_optbench.markdown import markdown_report
+    from pytest_optbench.report.html import html_report
+    from pytest_optbench.report.markdown import markdown_report
 
     cases = [_failing_case(i) for i in range(250)]
     text = markdown_report(cases)

@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from pytest_optbench.analytic_metrics import summarize
-from pytest_optbench.analytic_runner import run_analytic
-from pytest_optbench.cases import AnalyticConfig, OptimizerConfig
-from pytest_optbench.problems.analytic import FUNCTIONS
+from pytest_optbench.kinds.analytic.summary import summarize
+from pytest_optbench.kinds.analytic.runner import run_analytic
+from pytest_optbench.suite.cases import AnalyticConfig, OptimizerConfig
+from pytest_optbench.kinds.analytic.functions import FUNCTIONS
 
 CPU = torch.device("cpu")
 
@@ -142,7 +142,7 @@ def test_user_function_through_autograd(tmp_path, monkeypatch):
 
 
 def test_long_histories_compute_the_criterion_online(monkeypatch):
-    from pytest_optbench import analytic_runner
+    from pytest_optbench.kinds.analytic import runner as analytic_runner
 
     config, opt = problem("beale", steps=200, criterion="step", tol=1e-6), optimizer("Adam", lr=0.01)
     kept = outcome(config, opt)

@@ -9,7 +9,7 @@ distribution by a known amount and count how often the change is caught.
 import numpy as np
 import pytest
 
-from pytest_optbench.statistics import DEFAULT_FALSE_ALARM_RATE, seed_margin
+from pytest_optbench.gate.statistics import DEFAULT_FALSE_ALARM_RATE, seed_margin
 
 TRIALS = 200_000
 

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from pytest_optbench.baseline import read
-from pytest_optbench.suite import BuildContext, load_suite
+from pytest_optbench.gate.baselines import read
+from pytest_optbench.suite.build import BuildContext, load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 CPU = BuildContext(device_type_for=lambda device: "cpu", dataset_folders=frozenset())
@@ -76,7 +76,7 @@ def test_the_local_mnist_copy_is_the_data_the_baselines_were_recorded_on():
     data_dir = Path(os.environ.get("OPTBENCH_DATA_DIR", ROOT.parent / "shared" / "data"))
     if not (data_dir / "MNIST" / "raw").is_dir():
         pytest.skip(f"needs the real MNIST files under {data_dir}/MNIST/raw (set OPTBENCH_DATA_DIR)")
-    from pytest_optbench.data.datasets import load_dataset
+    from pytest_optbench.kinds.data.datasets import load_dataset
 
     data = load_dataset("mnist", data_dir, None, download=False)
     assert data.train_x.shape == (60000, 1, 28, 28) and data.test_x.shape == (10000, 1, 28, 28)

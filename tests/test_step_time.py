@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import optbench_testing
-from pytest_optbench.bandwidth import bytes_per_parameter, table_bytes
-from pytest_optbench.step_params import make_parameters, parse_count, shapes_for, split_count
-from pytest_optbench.step_timer import StepTiming, probe_step
+from pytest_optbench.kinds.step_time.bandwidth import bytes_per_parameter, table_bytes
+from pytest_optbench.kinds.step_time.params import make_parameters, parse_count, shapes_for, split_count
+from pytest_optbench.kinds.step_time.timer import StepTiming, probe_step
 from suite_texts import STEPS, TINY
 
 
@@ -164,7 +164,7 @@ def test_the_probe_sees_foreach_temporaries():
 def test_on_a_gpu_the_synchronized_clock_measures_work_not_launches():
     import time
 
-    from pytest_optbench.step_timer import cuda_synchronized_perf_counter
+    from pytest_optbench.kinds.step_time.timer import cuda_synchronized_perf_counter
 
     params = make_parameters(split_count(100_000_000), torch.float32, torch.device("cuda"))
     optimizer = torch.optim.Adam(params, lr=1e-3, foreach=True)

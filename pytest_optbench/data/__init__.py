@@ -1,1 +1,0 @@
-"""Data for real-data problems: datasets as device tensors, batched augmentation."""

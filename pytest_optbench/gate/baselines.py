@@ -1,0 +1,194 @@
+"""Baseline files: one JSON file per suite, entries kept per device type.
+
+Writes only add or replace entries, never delete them; they go through a temporary file and
+`os.replace` under a lock, so a reader sees the old file or the new one, never half of either, and
+an interrupted write leaves the old file byte for byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from pytest_optbench.gate.checks import BaselineView
+
+FORMAT = 1
+SIGNIFICANT_DIGITS = 6
+
+
+class BaselineFileError(Exception):
+    """A baseline file that cannot be used; the message says where and what to do."""
+
+
+@dataclass
+class WriteSummary:
+    path: Path
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+
+def baseline_path(directory: Path, suite: str) -> Path:
+    return Path(directory) / f"{suite}.json"
+
+
+def empty(suite: str) -> dict:
+    return {"optbench_baseline": FORMAT, "suite": suite, "entries": {}}
+
+
+def read(path: Path, suite: str | None = None) -> dict:
+    """The file's content, or an empty baseline when it does not exist."""
+    path = Path(path)
+    if not path.exists():
+        return empty(suite or path.stem)
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BaselineFileError(
+            f"{path}:{exc.lineno}: found invalid JSON ({exc.msg}); expected a baseline file "
+            f"written by pytest-optbench; restore it from version control or delete it and "
+            f"record again with --optbench-update-baselines") from None
+    if not isinstance(data, dict) or data.get("optbench_baseline") != FORMAT \
+            or not isinstance(data.get("entries"), dict):
+        found = data.get("optbench_baseline") if isinstance(data, dict) else type(data).__name__
+        raise BaselineFileError(
+            f"{path}: found a file that is not a format-{FORMAT} baseline "
+            f"(optbench_baseline: {found!r}); expected a baseline file written by pytest-optbench")
+    return data
+
+
+def describe_context(context: str) -> str:
+    """'cpu', 'cuda|folder:546a017581c2' -> 'cuda on folder:546a017581c2 data', and for step
+    times 'cuda@NVIDIA H200' -> 'cuda (NVIDIA H200)'."""
+    device, _, data = context.partition("|")
+    if "@" in device:
+        kind, _, name = device.partition("@")
+        return f"{kind} ({name})"
+    return f"{device} on {data} data" if data else device
+
+
+def view(data: Mapping, context: str, case_id: str, config_hash: str,
+         record_command: str, other_devices_not_comparable: bool = False) -> BaselineView:
+    """What a case's checks compare with, or why there is nothing to compare with.
+
+    `context` is the device type, and for real-data cases also the data's source and content
+    fingerprint: results on other devices or other data are never compared.
+    """
+    entries = data.get("entries", {})
+    entry = entries.get(context, {}).get(case_id)
+    if entry is None:
+        elsewhere = sorted(describe_context(c) for c, cases in entries.items() if case_id in cases)
+        if elsewhere and other_devices_not_comparable:
+            return BaselineView("not-comparable", detail=(
+                f"the baselines were recorded on {', '.join(elsewhere)}; this run is on "
+                f"{describe_context(context)}: step times are not comparable across devices; "
+                f"record one for this device with: {record_command}"))
+        note = (f"; baselines are kept per device type and data, and this case has one for "
+                f"{', '.join(elsewhere)} only") if elsewhere else ""
+        return BaselineView("missing", detail=f"no baseline for {describe_context(context)}"
+                                              f"{note}; record it with: {record_command}")
+    if entry.get("config_hash") != config_hash:
+        return BaselineView(
+            "stale", entry.get("metrics"), entry.get("provenance"),
+            f"stale baseline: the case's configuration changed since it was recorded "
+            f"(hash {entry.get('config_hash')} -> {config_hash}); record it again with: "
+            f"{record_command}")
+    return BaselineView("ok", entry.get("metrics"), entry.get("provenance"),
+                        curve=entry.get("curve"))
+
+
+def make_entry(config_hash: str, seeds: list[int], metrics: Mapping[str, list],
+               provenance: Mapping[str, Any], curve: Mapping[str, list] | None = None) -> dict:
+    """`curve`: the mean learning curve, kept for plots; it is never compared."""
+    entry = {"config_hash": config_hash, "seeds": list(seeds),
+             "metrics": {name: [_round(v) for v in values] for name, values in metrics.items()},
+             "provenance": dict(provenance)}
+    if curve:
+        entry["curve"] = {name: [_round(v) for v in values] for name, values in curve.items()}
+    return entry
+
+
+def _round(value):
+    if isinstance(value, list):  # a curve
+        return [_round(v) for v in value]
+    return None if value is None else float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+
+
+def write_entries(path: Path, suite: str, updates: Mapping[str, Mapping[str, dict]]) -> WriteSummary:
+    """Add or replace `updates[context][case_id]` in the file; keep every other entry."""
+    path = Path(path)
+    summary = WriteSummary(path)
+    with _lock(path):
+        data = read(path, suite)
+        for context, cases in sorted(updates.items()):
+            stored = data["entries"].setdefault(context, {})
+            for case_id, entry in sorted(cases.items()):
+                old = stored.get(case_id)
+                label = f"{context}: {case_id}"
+                if old is None:
+                    summary.added.append(label)
+                elif _same_result(old, entry):
+                    summary.unchanged.append(label)
+                    continue  # keep the old provenance: nothing about the result changed
+                else:
+                    summary.updated.append(label)
+                stored[case_id] = entry
+        if summary.added or summary.updated:
+            atomic_write(path, dumps(data))
+    return summary
+
+
+def _same_result(old: Mapping, new: Mapping) -> bool:
+    return all(old.get(k) == new.get(k) for k in ("config_hash", "seeds", "metrics"))
+
+
+def atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+@contextlib.contextmanager
+def _lock(path: Path):
+    """A lock per baseline file, kept outside the project so that no lock file is left there."""
+    from filelock import FileLock
+
+    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
+    lock = FileLock(os.path.join(tempfile.gettempdir(), f"pytest-optbench-{key}.lock"))
+    with lock.acquire(timeout=120):
+        yield
+
+
+def dumps(data: Any) -> str:
+    """Sorted keys, two-space indent, lists of plain values on one line: small, reviewable diffs."""
+    return _dump(data, 0) + "\n"
+
+
+def _dump(value: Any, depth: int) -> str:
+    pad, inner = "  " * depth, "  " * (depth + 1)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        items = [f"{inner}{json.dumps(str(k))}: {_dump(value[k], depth + 1)}" for k in sorted(value)]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(value, list) and any(isinstance(v, (dict, list)) for v in value):
+        return "[\n" + ",\n".join(inner + _dump(v, depth + 1) for v in value) + "\n" + pad + "]"
+    return json.dumps(value, allow_nan=False)

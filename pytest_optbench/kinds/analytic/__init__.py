@@ -1,0 +1,1 @@
+"""Analytic test functions: batched multi-start runs and their metrics."""

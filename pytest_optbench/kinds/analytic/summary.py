@@ -1,0 +1,124 @@
+"""An analytic run's histories -> per-seed metrics, divergence, and loss curves."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from pytest_optbench.kinds.analytic.runner import AnalyticRun
+
+CURVE_POINTS = 200
+TRAJECTORY_POINTS = 16
+# Loss gaps below this are rounding noise: a change down there is no change of behaviour.
+TRAJECTORY_FLOOR = 1e-12
+
+
+def checkpoints(steps: int, count: int = TRAJECTORY_POINTS) -> list[int]:
+    """Log-spaced steps 1..steps: early steps, where optimizers differ most, are dense."""
+    if steps < 1:
+        return [0]
+    points = {max(1, round(steps ** (i / (count - 1)))) for i in range(count)}
+    return sorted(points | {steps})
+
+
+@dataclass
+class AnalyticOutcome:
+    metrics: dict[str, list]                   # metric -> one value (or curve) per seed
+    divergence: dict | None                    # where the first non-finite loss appeared
+    curves: dict                               # loss quantiles over starts against step
+    converged: list[bool]                      # per start, in seed order
+    wall_time_s: float
+    steps_run: int
+    isolation: str
+    starts: int
+
+
+def finite_or_none(value: float) -> float | None:
+    return value if math.isfinite(value) else None
+
+
+def summarize(run: AnalyticRun, tol: float) -> AnalyticOutcome:
+    end = run.steps_run
+    loss = run.loss[:end + 1].cpu()
+    crit = run.criterion[:end + 1].cpu()
+    rows = torch.arange(end + 1).unsqueeze(1).expand_as(loss)
+
+    # A start has converged when the criterion holds at the end; it converged at the step from
+    # which the criterion held without a break until the end.
+    holds = crit <= tol
+    last_break = torch.where(~holds, rows, -1).max(0).values
+    converged = last_break < end
+    settle_step = last_break + 1
+
+    bad = ~torch.isfinite(loss)
+    first_bad = torch.where(bad, rows, end + 1).min(0).values
+    diverged = first_bad <= end
+
+    final_loss = loss[end]
+    minima = torch.tensor(run.function.minima, dtype=run.final_points.dtype)
+    final = run.final_points.cpu()
+    distance = ((final.unsqueeze(1) - minima) ** 2).sum(-1).min(-1).values.sqrt()
+
+    per_seed = run.starts_per_seed
+    metrics: dict[str, list] = {name: [] for name in
+                                ("converged_fraction", "final_loss", "distance",
+                                 "steps_to_converge", "trajectory")}
+    marks = checkpoints(end)
+    gap = (loss[marks] - run.function.f_min).clamp_min(TRAJECTORY_FLOOR).log10()
+    for index in range(len(run.seeds)):
+        part = slice(index * per_seed, (index + 1) * per_seed)
+        done = converged[part]
+        metrics["converged_fraction"].append(float(done.double().mean()))
+        # nanmedian: a diverged start fails the case on its own; the others still tell something.
+        metrics["final_loss"].append(finite_or_none(float(final_loss[part].nanmedian())))
+        metrics["distance"].append(finite_or_none(float(distance[part].nanmedian())))
+        steps = settle_step[part][done]
+        metrics["steps_to_converge"].append(float(steps.double().median()) if len(steps) else None)
+        metrics["trajectory"].append(
+            [finite_or_none(float(v)) for v in gap[:, part].nanmedian(1).values])
+
+    return AnalyticOutcome(metrics, _divergence(first_bad, diverged, run), _curves(loss),
+                           converged.tolist(), run.wall_time_s, end, run.isolation,
+                           loss.shape[1])
+
+
+def trajectory_sample(run: AnalyticRun, starts: int = 4, points: int = 100) -> dict | None:
+    """A few start points' paths (of the first seed), for plots over the function's contours.
+
+    Steps are taken log-spaced: optimizers move most in their first steps.
+    """
+    if run.points is None or run.function.dim != 2:
+        return None
+    end = run.steps_run
+    chosen = min(starts, run.starts_per_seed)
+    marks = sorted({0, end} | {min(end, round(end ** (i / (points - 1)))) for i in range(points)})
+    paths = run.points[marks, :chosen].cpu()
+    as_lists = lambda t: [[finite_or_none(float(v)) for v in row] for row in t]  # noqa: E731
+    return {"steps": marks, "paths": [as_lists(paths[:, i]) for i in range(chosen)],
+            "starts": as_lists(run.start_points[:chosen].cpu()),
+            "minima": [list(m) for m in run.function.minima],
+            "domain": [list(box) for box in run.function.domain]}
+
+
+def _divergence(first_bad: torch.Tensor, diverged: torch.Tensor, run: AnalyticRun) -> dict | None:
+    if not bool(diverged.any()):
+        return None
+    first = int(torch.argmin(torch.where(diverged, first_bad, first_bad.max() + 1)))
+    return {"starts": int(diverged.sum()), "of": int(diverged.numel()),
+            "step": int(first_bad[first]), "seed": run.seeds[first // run.starts_per_seed],
+            "start": first % run.starts_per_seed}
+
+
+def _curves(loss: torch.Tensor) -> dict:
+    """Median and quartiles of the loss over starts, at up to CURVE_POINTS steps."""
+    steps = loss.shape[0]
+    stride = max(1, math.ceil(steps / CURVE_POINTS))
+    index = list(range(0, steps, stride))
+    if index[-1] != steps - 1:
+        index.append(steps - 1)
+    picked = loss[index]
+    q = torch.nanquantile(picked, torch.tensor([0.25, 0.5, 0.75], dtype=picked.dtype), dim=1)
+    as_list = lambda row: [finite_or_none(float(v)) for v in row]  # noqa: E731
+    return {"step": index, "q25": as_list(q[0]), "median": as_list(q[1]), "q75": as_list(q[2])}

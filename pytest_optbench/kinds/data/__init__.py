@@ -1,0 +1,1 @@
+"""Real-data problems: datasets on the device, models, training, metrics."""

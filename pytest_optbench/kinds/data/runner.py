@@ -1,0 +1,249 @@
+"""Trains one real-data case, seed by seed, with the dataset already on the device.
+
+Batches are index slices of the device tensors; normalisation and augmentation happen on the
+device, for the whole batch at once. There is no DataLoader and no per-sample Python. Knows
+nothing of pytest.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import math
+import re
+import time
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+
+from pytest_optbench.suite.cases import DataConfig, OptimizerConfig
+from pytest_optbench.kinds.data.augment import random_crop, random_flip
+from pytest_optbench.kinds.data.datasets import ImageData
+from pytest_optbench.suite.resolve import resolve_optimizer, resolve_scheduler
+
+Tensor = torch.Tensor
+FULL_BATCH_CHUNK = 4096      # full-batch descent accumulates gradients over chunks this big
+EVAL_CHUNK = 2048
+DIVERGENCE_CHECK_EVERY = 100  # steps between checks for a non-finite loss (each one syncs)
+SUBSET_SEED = 1234           # subsets are the same for every seed and every case
+
+
+class OutOfMemory(Exception):
+    """The case did not fit on the device; its memory has been released."""
+
+
+@dataclass
+class DeviceData:
+    """A dataset's tensors on one device, shared by every case of a session."""
+
+    data: ImageData
+    device: torch.device
+    train_x: Tensor
+    train_y: Tensor
+    test_x: Tensor
+    test_y: Tensor
+    mean: Tensor
+    std: Tensor
+
+    @classmethod
+    def put(cls, data: ImageData, device: torch.device) -> "DeviceData":
+        shape = (1, -1, 1, 1)
+        return cls(data, device, data.train_x.to(device), data.train_y.to(device),
+                   data.test_x.to(device), data.test_y.to(device),
+                   torch.tensor(data.mean, device=device).view(shape),
+                   torch.tensor(data.std, device=device).view(shape))
+
+    def subset(self, train: int | None, test: int | None) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Fixed subsets: the first examples of one permutation, the same for every case."""
+        def pick(x: Tensor, y: Tensor, count: int | None):
+            if count is None or count >= len(y):
+                return x, y
+            order = torch.randperm(len(y), generator=torch.Generator().manual_seed(SUBSET_SEED))
+            index = order[:count].to(y.device)
+            return x[index], y[index]
+
+        return (*pick(self.train_x, self.train_y, train), *pick(self.test_x, self.test_y, test))
+
+
+@dataclass
+class SeedRun:
+    seed: int
+    curve: list[dict] = field(default_factory=list)   # one row per evaluation
+    steps: int = 0
+    train_time_s: float = 0.0
+    epochs_to_target: float | None = None
+    time_to_target: float | None = None
+    divergence: dict | None = None
+
+
+@dataclass
+class DataRun:
+    seeds: list[SeedRun]
+    wall_time_s: float
+    parameters: int
+
+
+def run_data(config: DataConfig, optimizer: OptimizerConfig, seeds: tuple[int, ...],
+             device: torch.device, data: DeviceData) -> DataRun:
+    began = time.perf_counter()
+    train_x, train_y, test_x, test_y = data.subset(config.train_subset, config.test_subset)
+    runs, parameters = [], 0
+    for seed in seeds:
+        try:
+            run, parameters = _train_seed(config, optimizer, seed, device, data, train_x, train_y,
+                                          test_x, test_y)
+        except torch.OutOfMemoryError as exc:
+            _release(device)
+            batch = config.batch_size or "full"
+            raise OutOfMemory(f"out of memory on {device} training seed {seed} (batch size "
+                              f"{batch}, precision {config.precision}): {str(exc).splitlines()[0]}; "
+                              f"its memory was released for the next case") from None
+        runs.append(run)
+    return DataRun(runs, time.perf_counter() - began, parameters)
+
+
+def _release(device: torch.device) -> None:
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def _param_groups(model: torch.nn.Module, optimizer: OptimizerConfig) -> list[dict]:
+    """Groups select parameters by name (`match`, first match wins); the rest form the last."""
+    if not optimizer.param_groups:
+        return [{"params": list(model.parameters())}]
+    groups = [{"params": [], **{k: v for k, v in g.items() if k != "match"}}
+              for g in optimizer.param_groups]
+    rest = []
+    for name, parameter in model.named_parameters():
+        for spec, group in zip(optimizer.param_groups, groups):
+            if re.search(spec["match"], name):
+                group["params"].append(parameter)
+                break
+        else:
+            rest.append(parameter)
+    return [g for g in groups if g["params"]] + ([{"params": rest}] if rest else [])
+
+
+def _train_seed(config: DataConfig, optimizer: OptimizerConfig, seed: int, device: torch.device,
+                data: DeviceData, train_x: Tensor, train_y: Tensor, test_x: Tensor,
+                test_y: Tensor) -> tuple[SeedRun, int]:
+    from pytest_optbench.kinds.models import build_model
+
+    torch.manual_seed(seed)  # the model's initial weights, drawn on the CPU: the same anywhere
+    model = build_model(config.model, dict(config.model_options), data.data.shape,
+                        data.data.classes).to(device)
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+    model = model.to(memory_format=memory_format)
+    instance = resolve_optimizer(optimizer.class_name)(_param_groups(model, optimizer),
+                                                      **optimizer.hyperparameters)
+    schedule, per_epoch = _scheduler(optimizer, instance)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    count = len(train_y)
+    batch = config.batch_size or count
+    per_epoch_steps = max(1, count // batch)
+    total = config.steps or config.epochs * per_epoch_steps
+    interval = config.eval_every or per_epoch_steps
+    autocast = torch.autocast(device.type, dtype=torch.bfloat16) \
+        if config.precision == "bf16" else contextlib.nullcontext()
+
+    def inputs(images: Tensor, augment: bool) -> Tensor:
+        """uint8 images -> normalised float inputs, augmented for training."""
+        x = images.float().div_(255).sub_(data.mean).div_(data.std)
+        if augment and config.crop:
+            x = random_crop(x, config.crop, generator)
+        if augment and config.flip:
+            x = random_flip(x, generator)
+        return x.contiguous(memory_format=memory_format)
+
+    def loss_of(index: Tensor) -> Tensor:
+        """Mean loss over the batch; a full batch is accumulated chunk by chunk."""
+        if len(index) <= FULL_BATCH_CHUNK or config.batch_size:
+            with autocast:
+                loss = F.cross_entropy(model(inputs(train_x[index], True)), train_y[index])
+            loss.backward()
+            return loss.detach()
+        total_loss = torch.zeros((), device=device)
+        for chunk in index.split(FULL_BATCH_CHUNK):
+            with autocast:
+                part = F.cross_entropy(model(inputs(train_x[chunk], True)), train_y[chunk],
+                                       reduction="sum") / len(index)
+            part.backward()
+            total_loss += part.detach()
+        return total_loss
+
+    run = SeedRun(seed)
+    running, running_steps = torch.zeros((), device=device), 0
+    first_bad = torch.full((), -1, dtype=torch.int64, device=device)
+    order = torch.arange(count, device=device)
+    clock = time.perf_counter()
+    model.train()
+    for step in range(total):
+        position = step % per_epoch_steps
+        if position == 0 and config.batch_size:
+            order = torch.randperm(count, device=device, generator=generator)
+        index = order[position * batch:(position + 1) * batch]
+        instance.zero_grad(set_to_none=True)
+        loss = loss_of(index)
+        instance.step()
+        if schedule is not None and not per_epoch:
+            schedule.step()
+        running += loss
+        running_steps += 1
+        first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss),
+                                torch.tensor(step, device=device), first_bad)
+        done = step + 1
+        if schedule is not None and per_epoch and done % per_epoch_steps == 0:
+            schedule.step()
+        evaluate = done % interval == 0 or done == total
+        if not evaluate and done % DIVERGENCE_CHECK_EVERY:
+            continue
+        bad = int(first_bad)  # synchronises the device
+        if bad >= 0:
+            run.divergence = {"seed": seed, "step": bad + 1,
+                              "epoch": round((bad + 1) / per_epoch_steps, 3)}
+            run.steps = done
+            break
+        if not evaluate:
+            continue
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+        run.train_time_s += time.perf_counter() - clock
+        row = _evaluate(model, inputs, test_x, test_y, autocast)
+        epoch = done / per_epoch_steps
+        row.update(epoch=round(epoch, 4), step=done, train_time_s=round(run.train_time_s, 4),
+                   train_loss=float(running) / running_steps)
+        run.curve.append(row)
+        if config.target_accuracy is not None and run.epochs_to_target is None \
+                and row["test_accuracy"] >= config.target_accuracy:
+            run.epochs_to_target, run.time_to_target = epoch, run.train_time_s
+        running, running_steps = torch.zeros((), device=device), 0
+        run.steps = done
+        clock = time.perf_counter()
+    return run, sum(p.numel() for p in model.parameters())
+
+
+def _evaluate(model: torch.nn.Module, inputs, test_x: Tensor, test_y: Tensor, autocast) -> dict:
+    model.eval()
+    loss_sum = torch.zeros((), device=test_y.device, dtype=torch.float64)
+    correct = torch.zeros((), device=test_y.device, dtype=torch.int64)
+    with torch.no_grad(), autocast:
+        for x, y in zip(test_x.split(EVAL_CHUNK), test_y.split(EVAL_CHUNK)):
+            logits = model(inputs(x, False)).float()
+            loss_sum += F.cross_entropy(logits, y, reduction="sum").double()
+            correct += (logits.argmax(1) == y).sum()
+    model.train()
+    count = len(test_y)
+    loss = float(loss_sum) / count
+    return {"test_loss": loss if math.isfinite(loss) else None,
+            "test_accuracy": int(correct) / count}
+
+
+def _scheduler(optimizer: OptimizerConfig, instance):
+    if not optimizer.schedule:
+        return None, False
+    spec = dict(optimizer.schedule)
+    cls = resolve_scheduler(spec.pop("class"))
+    per_epoch = spec.pop("interval", "step") == "epoch"
+    return cls(instance, **spec), per_epoch

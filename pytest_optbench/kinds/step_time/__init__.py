@@ -1,0 +1,1 @@
+"""Step time: parameter sets, the synchronised timer, bandwidth."""

@@ -1,1 +1,0 @@
-"""Problems an optimizer is run on: analytic test functions (and, later, datasets and models)."""

@@ -1,0 +1,1 @@
+"""Terminal table, Markdown, HTML, plots and compare, read from result records only."""

@@ -1,0 +1,68 @@
+"""A report folder: report.md, results.json, index.html and the plots as PNG files."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from pytest_optbench.gate.baselines import atomic_write, dumps
+
+RESULTS_FORMAT = 1
+PLOTS_MISSING = ("Plots need matplotlib: pip install 'pytest-optbench[plot]'. The tables, "
+                 "report.md and results.json do not.")
+
+
+@dataclass
+class ReportFiles:
+    folder: Path
+    files: list[str] = field(default_factory=list)
+    plots: list[tuple[str, str]] = field(default_factory=list)
+    note: str = ""
+
+    def describe(self) -> str:
+        plots = f" and {len(self.plots)} plots" if self.plots else ""
+        return f"report written to {self.folder}: {', '.join(self.files[:3])}{plots}"
+
+
+def results_document(results: Sequence[dict], complete: bool, exitstatus: int,
+                     selected: int | None = None) -> dict:
+    return {
+        "optbench_results": RESULTS_FORMAT,
+        "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "complete": complete,
+        "exitstatus": exitstatus,
+        "selected": selected,   # optbench cases the session selected (None: not known)
+        "cases": list(results),
+    }
+
+
+def write_report(results: Sequence[dict], folder: Path, complete: bool = True,
+                 exitstatus: int = 0, document: dict | None = None,
+                 selected: int | None = None) -> ReportFiles:
+    """Write every file of the report; `document` reuses a results file read back."""
+    if document is not None:
+        selected = document.get("selected")
+    from pytest_optbench.report.html import html_report
+    from pytest_optbench.report.markdown import markdown_report
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    report = ReportFiles(folder)
+    atomic_write(folder / "results.json",
+                 dumps(document or results_document(results, complete, exitstatus, selected)))
+    try:
+        from pytest_optbench.report.plots import draw_all
+    except ImportError:
+        report.note = PLOTS_MISSING
+    else:
+        report.plots = draw_all(results, folder)
+    atomic_write(folder / "report.md", markdown_report(
+        results, plots_note=report.note or ("Plots: see index.html beside this file."
+                                            if report.plots else ""),
+        selected=selected))
+    atomic_write(folder / "index.html", html_report(results, report.plots, folder,
+                                                    plots_note=report.note, selected=selected))
+    report.files = ["report.md", "results.json", "index.html"] + [name for _, name in report.plots]
+    return report

@@ -1,0 +1,69 @@
+"""One self-contained HTML page: tables and every plot embedded; it opens from disk."""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+from typing import Sequence
+
+from pytest_optbench.report.table import (HEADERS, PER_SEED, STEP_HEADERS, bandwidth_notes, run_warnings, split_cells, step_rows, summary_line)
+
+STYLE = """
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1400px; color: #222; }
+h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
+table { border-collapse: collapse; font-size: 13px; margin: 0.5rem 0 1rem; }
+th, td { border-bottom: 1px solid #ddd; padding: 3px 9px; text-align: left; white-space: nowrap; }
+th { background: #f4f4f4; }
+td.FAIL, td.REGRESSION, td.CHANGED, td.MISSING, td.STALE, td.DIVERGED, td.ERROR { color: #b00020; font-weight: 600; }
+td.improved { color: #1b7f3b; }
+.warning { border-left: 4px solid #b00020; background: #fdecee; padding: 0.6rem 1rem; font-weight: 600; }
+.note { color: #555; }
+figure { margin: 1.5rem 0; } figure img { max-width: 100%; border: 1px solid #eee; }
+figcaption { color: #555; font-size: 13px; }
+summary { cursor: pointer; color: #555; margin: 0.5rem 0; }
+"""
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], status_column: int) -> str:
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        cells = []
+        for index, cell in enumerate(row):
+            css = f' class="{html.escape(str(cell))}"' if index == status_column else ""
+            cells.append(f"<td{css}>{html.escape(str(cell))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def html_report(results: Sequence[dict], plots: Sequence[tuple[str, str]], folder: Path,
+                title: str = "optbench report", plots_note: str = "",
+                selected: int | None = None) -> str:
+    parts = [f"<h1>{html.escape(title)}</h1>", f"<p><b>{html.escape(summary_line(results))}</b></p>"]
+    parts += [f'<p class="warning">{html.escape(w)}</p>' for w in run_warnings(results, selected)]
+    attention, calm = split_cells(results, per_seed=True)
+    if attention or calm:
+        headers, status = HEADERS + [PER_SEED], HEADERS.index("status")
+        parts.append("<h2>Checks</h2>")
+        if attention:
+            parts.append(_table(headers, attention, status))
+        if calm:
+            fold = "" if attention else " open"
+            parts.append(f"<details{fold}><summary>{len(calm)} passing rows</summary>"
+                         f"{_table(headers, calm, status)}</details>")
+    steps = step_rows(results)
+    if steps:
+        parts += ["<h2>Step time</h2>", _table(STEP_HEADERS, steps, STEP_HEADERS.index("status"))]
+        parts += [f'<p class="note">{html.escape(n)}</p>' for n in bandwidth_notes(results)]
+    if plots:
+        parts.append("<h2>Plots</h2>")
+    for caption, name in plots:
+        data = base64.b64encode((Path(folder) / name).read_bytes()).decode("ascii")
+        parts.append(f'<figure><img alt="{html.escape(caption)}" src="data:image/png;base64,{data}">'
+                     f"<figcaption>{html.escape(caption)}</figcaption></figure>")
+    if plots_note:
+        parts.append(f'<p class="note">{html.escape(plots_note)}</p>')
+    return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"
+            + "\n".join(parts) + "</body></html>\n")

@@ -1,0 +1,1 @@
+"""Suite files -> validated cases: loading, validation, case building, class resolution."""

@@ -1,0 +1,181 @@
+"""Checks of optimizer entries: class names, hyperparameter names, and a trial construction.
+
+Constructing each configuration once on a dummy parameter at collection time turns a bad value
+(`lr: -1`, `betas: 0.9`) into a located suite error instead of a failure halfway through a run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from pytest_optbench.suite.errors import Problem, did_you_mean, describe, one_of
+from pytest_optbench.suite.loader import Document, Path
+from pytest_optbench.suite.resolve import UnresolvedName, default_isolation, keyword_parameters, resolve_optimizer,  resolve_scheduler
+from pytest_optbench.suite.spec import RESERVED_OPTIMIZER_KEYS, OptimizerEntry, validate
+
+SCHEDULE_KEYS = ("class", "interval")
+GROUP_KEYS = ("dims", "match")  # how a group picks its parameters, not hyperparameters
+
+
+@dataclass
+class ResolvedOptimizer:
+    key: str
+    cls: type
+    class_name: str
+    hyperparameters: dict[str, Any]
+    grid: dict[str, list[Any]]
+    param_groups: list[dict[str, Any]]
+    schedule: dict[str, Any] | None
+    isolation: str
+    problems: list[str] | None
+    accepted: list[str] = field(default_factory=list)
+    open_ended: bool = False
+
+
+def split_entry(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    reserved = {k: v for k, v in raw.items() if k in RESERVED_OPTIMIZER_KEYS}
+    hyper = {k: v for k, v in raw.items() if k not in RESERVED_OPTIMIZER_KEYS}
+    return reserved, hyper
+
+
+def check_entry(doc: Document, key: str, raw: dict[str, Any],
+                problems: list[Problem]) -> ResolvedOptimizer | None:
+    path = ("optimizers", key)
+    reserved, hyper = split_entry(raw)
+    before = len(problems)
+    entry = validate(OptimizerEntry, reserved, doc, path, problems)
+    if entry is None:
+        return None
+    try:
+        cls = resolve_optimizer(entry.class_)
+    except UnresolvedName as exc:
+        problems.append(doc.problem(path + ("class",), exc.found, exc.expected, exc.hint))
+        return None
+    accepted, open_ended = keyword_parameters(cls, skip=("params",))
+    resolved = ResolvedOptimizer(
+        key=key, cls=cls, class_name=entry.class_, hyperparameters=hyper,
+        grid=dict(entry.grid or {}), param_groups=[dict(g) for g in entry.param_groups or []],
+        schedule=dict(entry.schedule) if entry.schedule else None,
+        isolation=entry.start_isolation or default_isolation(entry.class_),
+        problems=entry.problems, accepted=accepted, open_ended=open_ended)
+    check_parts(doc, path, resolved, hyper, resolved.grid, resolved.param_groups,
+                resolved.schedule, problems)
+    if len(problems) == before:
+        for variant in grid_points(resolved.grid):
+            message = trial_construct(resolved, {**hyper, **variant}, resolved.param_groups,
+                                      resolved.schedule)
+            if message:
+                problems.append(doc.problem(path, message, "hyperparameters the class accepts"))
+                break
+    return resolved
+
+
+def check_parts(doc: Document, path: Path, opt: ResolvedOptimizer, hyper: dict, grid: dict,
+                groups: list[dict], schedule: dict | None, problems: list[Problem]) -> None:
+    """Names in hyperparameters, grid, parameter groups and schedule, against the classes."""
+    check_names(doc, path, opt, hyper, problems, reserved=RESERVED_OPTIMIZER_KEYS)
+    check_names(doc, path + ("grid",), opt, grid, problems)
+    for index, group in enumerate(groups):
+        group_path = path + ("param_groups", index)
+        if not isinstance(group, dict):
+            problems.append(doc.problem(group_path, describe(group), "a mapping for one group"))
+            continue
+        dims, match = group.get("dims"), group.get("match")
+        if "dims" in group and not (isinstance(dims, list) and dims
+                                    and all(type(d) is int and d >= 0 for d in dims)):
+            problems.append(doc.problem(group_path + ("dims",), describe(dims),
+                                        "a non-empty list of coordinate indexes, e.g. [0, 1]"))
+        if "match" in group and not _is_pattern(match):
+            problems.append(doc.problem(group_path + ("match",), describe(match),
+                                        "a regular expression over parameter names, e.g. 'bias'"))
+        check_names(doc, group_path, opt, {k: v for k, v in group.items() if k not in GROUP_KEYS},
+                    problems, reserved=GROUP_KEYS)
+    if schedule is not None:
+        check_schedule(doc, path + ("schedule",), schedule, problems)
+
+
+def check_names(doc: Document, path: Path, opt: ResolvedOptimizer, values: dict,
+                problems: list[Problem], reserved: tuple[str, ...] = ()) -> None:
+    if opt.open_ended:
+        return
+    for name in values:
+        if name not in opt.accepted:
+            problems.append(doc.problem(
+                path + (name,), f"unknown parameter '{name}' of {describe_class(opt)}",
+                one_of(opt.accepted), did_you_mean(name, [*opt.accepted, *reserved])))
+
+
+def check_schedule(doc: Document, path: Path, schedule: dict, problems: list[Problem]) -> None:
+    name = schedule.get("class")
+    if not isinstance(name, str):
+        problems.append(doc.problem(path + ("class",), describe(name),
+                                    "a scheduler class, e.g. StepLR or 'package.module:Class'"))
+        return
+    try:
+        cls = resolve_scheduler(name)
+    except UnresolvedName as exc:
+        problems.append(doc.problem(path + ("class",), exc.found, exc.expected, exc.hint))
+        return
+    accepted, open_ended = keyword_parameters(cls, skip=("optimizer",))
+    if schedule.get("interval", "step") not in ("step", "epoch"):
+        problems.append(doc.problem(path + ("interval",), describe(schedule["interval"]),
+                                    "step or epoch"))
+    if open_ended:
+        return
+    for key in schedule:
+        if key not in SCHEDULE_KEYS and key not in accepted:
+            problems.append(doc.problem(path + (key,), f"unknown parameter '{key}' of {name}",
+                                        one_of(accepted), did_you_mean(key, [*accepted, *SCHEDULE_KEYS])))
+
+
+def _is_pattern(value) -> bool:
+    import re
+
+    if not isinstance(value, str):
+        return False
+    try:
+        re.compile(value)
+    except re.error:
+        return False
+    return True
+
+
+def describe_class(opt: ResolvedOptimizer) -> str:
+    return opt.class_name if ":" in opt.class_name else f"torch.optim.{opt.class_name}"
+
+
+def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
+    """The cartesian product of a grid, in the order the suite lists keys and values."""
+    points: list[dict[str, Any]] = [{}]
+    for name, values in grid.items():
+        points = [{**point, name: value} for point in points for value in values]
+    return points
+
+
+def trial_construct(opt: ResolvedOptimizer, hyper: dict, groups: list[dict],
+                    schedule: dict | None) -> str | None:
+    """Build the optimizer (and schedule) once on dummy parameters; the error text if it fails."""
+    import torch
+
+    def dummy():
+        return torch.zeros(1, dtype=torch.float64, requires_grad=True)
+
+    if groups:
+        params: list[Any] = [{"params": [dummy()],
+                              **{k: v for k, v in g.items() if k not in GROUP_KEYS}}
+                             for g in groups]
+    else:
+        params = [dummy()]
+    try:
+        optimizer = opt.cls(params, **hyper)
+    except Exception as exc:  # the class's own validation: report it, whatever its type
+        return f"{describe(hyper)}, which {describe_class(opt)} rejects ({type(exc).__name__}: {exc})"
+    if schedule:
+        cls = resolve_scheduler(schedule["class"])
+        kwargs = {k: v for k, v in schedule.items() if k not in SCHEDULE_KEYS}
+        try:
+            cls(optimizer, **kwargs)
+        except Exception as exc:
+            return f"schedule {describe(kwargs)}, which {schedule['class']} rejects ({type(exc).__name__}: {exc})"
+    return None

@@ -1,0 +1,140 @@
+"""Names in suite files -> the classes they mean: optimizers, learning-rate schedules.
+
+A name is either a class in `torch.optim` (`Adam`) or `torch.optim.lr_scheduler` (`StepLR`), or a
+user's class written as `"package.module:Class"`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from typing import Any
+
+from pytest_optbench.suite.errors import did_you_mean
+
+# How a batch of independent start points is handed to an optimizer (see layouts.py).
+SHARED_TENSOR = "shared-tensor"
+TENSOR_PER_START = "tensor-per-start"
+OPTIMIZER_PER_START = "optimizer-per-start"
+ISOLATIONS = (SHARED_TENSOR, TENSOR_PER_START, OPTIMIZER_PER_START)
+
+# torch.optim classes whose update of each element depends only on that element's own gradient
+# history and on per-step scalars (lr, step count): a batch of starts can share one tensor.
+ELEMENTWISE_TORCH_OPTIMIZERS = frozenset({
+    "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adagrad", "Adadelta", "RMSprop",
+    "Rprop", "ASGD",
+})
+# torch.optim classes that treat all their parameters as one problem (line search, one history).
+WHOLE_PROBLEM_TORCH_OPTIMIZERS = frozenset({"LBFGS"})
+
+
+class UnresolvedName(LookupError):
+    """A class name in a suite that cannot be resolved; the message says why and what to try."""
+
+    def __init__(self, found: str, expected: str, hint: str | None = None):
+        self.found, self.expected, self.hint = found, expected, hint
+        super().__init__(f"found {found}; expected {expected}" + (f"; {hint}" if hint else ""))
+
+
+def torch_optimizer_names() -> list[str]:
+    import torch
+
+    return sorted(
+        name for name, obj in vars(torch.optim).items()
+        if inspect.isclass(obj) and issubclass(obj, torch.optim.Optimizer)
+        and obj is not torch.optim.Optimizer and not name.startswith("_")
+    )
+
+
+def torch_scheduler_names() -> list[str]:
+    from torch.optim import lr_scheduler
+
+    base = lr_scheduler.LRScheduler
+    return sorted(
+        name for name, obj in vars(lr_scheduler).items()
+        if inspect.isclass(obj) and issubclass(obj, base) and obj is not base
+        and not name.startswith("_")
+    )
+
+
+def import_object(spec: str) -> Any:
+    """Import `package.module:attribute`."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        raise UnresolvedName(f"'{spec}'", "'package.module:Name'")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise UnresolvedName(f"'{spec}', but importing '{module_name}' failed ({exc})",
+                         "an importable module",
+                         "check the spelling and that the package is installed or on sys.path") from None
+    obj = module
+    for part in attribute.split("."):
+        if not hasattr(obj, part):
+            names = [n for n in dir(obj) if not n.startswith("_")]
+            raise UnresolvedName(f"'{spec}', but '{module_name}' has no attribute '{attribute}'",
+                             "an attribute of that module", did_you_mean(part, names))
+        obj = getattr(obj, part)
+    return obj
+
+
+def resolve_optimizer(name: str) -> type:
+    import torch
+
+    if ":" in name:
+        cls = import_object(name)
+        # Optimizer-compatible: constructed from parameters, stepped with step().
+        if not (inspect.isclass(cls) and callable(getattr(cls, "step", None))):
+            raise UnresolvedName(f"'{name}', which is not an optimizer class",
+                                 "a torch.optim.Optimizer subclass, or a class with a step() method")
+        return cls
+    names = torch_optimizer_names()
+    if name in names:
+        return getattr(torch.optim, name)
+    raise UnresolvedName(f"unknown optimizer class '{name}'",
+                     "a torch.optim class (" + ", ".join(names) + ") or 'package.module:Class'",
+                     did_you_mean(name, names))
+
+
+def resolve_scheduler(name: str) -> type:
+    if ":" in name:
+        cls = import_object(name)
+        if not inspect.isclass(cls):
+            raise UnresolvedName(f"'{name}', which is not a class", "a learning-rate scheduler class")
+        return cls
+    from torch.optim import lr_scheduler
+
+    names = torch_scheduler_names()
+    if name in names:
+        return getattr(lr_scheduler, name)
+    raise UnresolvedName(f"unknown scheduler class '{name}'",
+                     "a torch.optim.lr_scheduler class (" + ", ".join(names)
+                     + ") or 'package.module:Class'", did_you_mean(name, names))
+
+
+def default_isolation(class_name: str) -> str:
+    """How starts are isolated when the suite does not say.
+
+    Unknown classes get one tensor per start: that is exact for any optimizer that treats each
+    parameter tensor on its own (norms, trust ratios, factorisations), which covers nearly all.
+    """
+    if class_name in ELEMENTWISE_TORCH_OPTIMIZERS:
+        return SHARED_TENSOR
+    if class_name in WHOLE_PROBLEM_TORCH_OPTIMIZERS:
+        return OPTIMIZER_PER_START
+    return TENSOR_PER_START
+
+
+def keyword_parameters(cls: type, skip: tuple[str, ...]) -> tuple[list[str], bool]:
+    """The keyword arguments a class's constructor takes, and whether it takes **kwargs."""
+    try:
+        signature = inspect.signature(cls.__init__)
+    except (TypeError, ValueError):
+        return [], True
+    names, open_ended = [], False
+    for parameter in list(signature.parameters.values())[1:]:
+        if parameter.kind is parameter.VAR_KEYWORD:
+            open_ended = True
+        elif parameter.kind is not parameter.VAR_POSITIONAL and parameter.name not in skip:
+            names.append(parameter.name)
+    return names, open_ended
