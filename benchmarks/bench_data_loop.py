@@ -20,7 +20,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from pytest_optbench.suite.cases import DataConfig, OptimizerConfig
+from pytest_optbench.kinds.data.config import DataConfig
+
+from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.data.datasets import BUILTIN, load_dataset
 from pytest_optbench.kinds.data.runner import DeviceData, run_data
 from pytest_optbench.kinds.models import build_model

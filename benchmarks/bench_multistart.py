@@ -18,7 +18,8 @@ import time
 import torch
 
 from pytest_optbench.kinds.analytic.runner import run_analytic, start_points
-from pytest_optbench.suite.cases import AnalyticConfig, OptimizerConfig
+from pytest_optbench.kinds.analytic.config import AnalyticConfig
+from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.analytic.functions import FUNCTIONS
 
 CPU = torch.device("cpu")

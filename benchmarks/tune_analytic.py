@@ -21,7 +21,7 @@ import torch
 
 from pytest_optbench.kinds.analytic.summary import summarize
 from pytest_optbench.kinds.analytic.runner import run_analytic
-from pytest_optbench.suite.build import load_suite
+from pytest_optbench.api import load_suite
 
 
 def grid(low: float, high: float, per_decade: int = 4) -> list[float]:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
+from pytest_optbench.options import OPTIONS_KEY
 from pytest_optbench.suite.cases import Case
 from pytest_optbench.suite.errors import SuiteError
-from pytest_optbench.options import OPTIONS_KEY
 
 CACHES_KEY = pytest.StashKey[Any]()
 
@@ -18,13 +18,14 @@ class CaseFailed(Exception):
 
 
 class SuiteFile(pytest.File):
-    def collect(self):
-        from pytest_optbench.run import device_type_of
+    def collect(self) -> Iterator[CaseItem]:
+        from pytest_optbench.devices import device_type_of
+        from pytest_optbench.kinds import all_kinds
         from pytest_optbench.suite.build import BuildContext, load_suite
 
         options = self.config.stash[OPTIONS_KEY]
         context = BuildContext(
-            tier=options.tier,
+            kinds=all_kinds(), tier=options.tier,
             device_type_for=lambda device: device_type_of(options.device_for(device)),
             dataset_folders=frozenset(options.dataset_folders or {}))
         try:
@@ -39,7 +40,7 @@ def _run_case(request: pytest.FixtureRequest) -> None:
     request.node.run_case()
 
 
-def _time_case(request: pytest.FixtureRequest, benchmark) -> None:
+def _time_case(request: pytest.FixtureRequest, benchmark: Any) -> None:
     # Asking for `benchmark` by name lets pytest-benchmark's --benchmark-skip and
     # --benchmark-only select these items, and its JSON, autosave and compare see them.
     request.node.run_case(benchmark)
@@ -49,6 +50,9 @@ class CaseItem(pytest.Function):
     """A case as a pytest Function, so that fixtures (record_property, tmp_path...) work."""
 
     def __init__(self, *, case: Case, suite_file: str, **kwargs: Any):
+        from pytest_optbench.devices import device_type_of
+        from pytest_optbench.kinds import kind
+
         super().__init__(**kwargs)
         # pytest >= 9.2 keeps a structured node id and reads the "[...]" of stored ids (the --lf
         # cache, --deselect) as parameters. Re-parsing ours from its string makes both agree.
@@ -57,39 +61,34 @@ class CaseItem(pytest.Function):
             self._id = type(structured).parse(str(structured))
         self.case = case
         self.suite_file = suite_file
-        self.optbench_result: dict | None = None
+        self.optbench_result: Any = None     # the CaseResult, once the case has run
+        of_kind = kind(case.kind)
         self.add_marker("optbench")
-        self.add_marker("step_time" if case.kind == "timing" else case.kind)
-        if case.kind == "data":
-            self.extra_keyword_matches.add(case.problem.dataset)
-        if case.kind == "timing":
-            self._mark_benchmark(case)
+        self.add_marker(case.kind)
+        self.extra_keyword_matches.update(of_kind.keywords(case))
+        if of_kind.uses_benchmark:
+            options = self.config.stash[OPTIONS_KEY]
+            device_type = device_type_of(options.device_for(case.device))
+            self.add_marker(pytest.mark.benchmark(**of_kind.benchmark_settings(case, device_type)))
         if case.skip:
             self.add_marker(pytest.mark.skip(reason=case.skip))
 
-    def _mark_benchmark(self, case: Case) -> None:
-        from pytest_optbench.run import device_type_of
-        from pytest_optbench.kinds.step_time.timer import cuda_synchronized_perf_counter
-
-        options = self.config.stash[OPTIONS_KEY]
-        settings = {"group": f"{case.suite}: {case.problem_key}"}
-        if device_type_of(options.device_for(case.device)) == "cuda":
-            settings["timer"] = cuda_synchronized_perf_counter
-        self.add_marker(pytest.mark.benchmark(**settings))
-        self.extra_keyword_matches.update(
-            {case.problem_key, case.optimizer.key, case.optimizer.class_name, case.suite})
-
     @classmethod
-    def from_parent(cls, parent, *, name: str, case: Case, suite_file: str):  # type: ignore[override]
-        # No `originalname`: pytest would build the node id from it and drop the "[optimizer]".
-        callobj = _time_case if case.kind == "timing" else _run_case
-        return super().from_parent(parent, name=name, callobj=callobj, case=case,
-                                   suite_file=suite_file)
+    def from_parent(cls, parent: Any, *, name: str, case: Case,  # type: ignore[override]
+                    suite_file: str) -> CaseItem:
+        from pytest_optbench.kinds import kind
 
-    def run_case(self, benchmark=None) -> None:
+        # No `originalname`: pytest would build the node id from it and drop the "[optimizer]".
+        callobj = _time_case if kind(case.kind).uses_benchmark else _run_case
+        item: CaseItem = super().from_parent(parent, name=name, callobj=callobj, case=case,
+                                             suite_file=suite_file)
+        return item
+
+    def run_case(self, benchmark: Any = None) -> None:
+        from pytest_optbench.devices import DeviceUnavailable
         from pytest_optbench.kinds.data.datasets import DataCorrupt, DataUnavailable
         from pytest_optbench.kinds.data.runner import OutOfMemory
-        from pytest_optbench.run import DeviceUnavailable, error_result, run_case, skipped_result
+        from pytest_optbench.run import error_result, run_case, skipped_result
 
         options = self.config.stash[OPTIONS_KEY]
         caches = self.config.stash[CACHES_KEY]
@@ -113,10 +112,10 @@ class CaseItem(pytest.Function):
         if outcome.failure:
             raise CaseFailed(outcome.failure)
 
-    def reportinfo(self):
+    def reportinfo(self) -> tuple[Any, int, str]:
         return self.path, self.case.line - 1, self.case.case_id
 
-    def repr_failure(self, excinfo, style=None):
+    def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
         if isinstance(excinfo.value, CaseFailed):
             # The reason comes first: pytest's short summary shows the first line.
             return f"{excinfo.value}\n(case {self.case.case_id} of {self.suite_file}:{self.case.line})"

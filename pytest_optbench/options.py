@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from pytest_optbench.devices import DEVICE_RE
 from pytest_optbench.gate.statistics import DEFAULT_FALSE_ALARM_RATE
+from pytest_optbench.report.columns import COLUMNS
 
-DEVICE_RE = re.compile(r"^(auto|cpu|cuda(:[0-9]+)?)$")
 DATA_DIR_ENV = "OPTBENCH_DATA_DIR"
 OPTIONS_KEY = pytest.StashKey["OptbenchOptions"]()
 
@@ -171,17 +171,16 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
     )
 
 
-TABLE_COLUMNS = ("case", "metric", "value", "baseline", "delta", "limit", "status")
 
 
 def _columns(text: str | None) -> tuple[str, ...] | None:
     if not text:
         return None
     names = tuple(name.strip() for name in text.split(",") if name.strip())
-    unknown = [name for name in names if name not in TABLE_COLUMNS]
+    unknown = [name for name in names if name not in COLUMNS]
     if unknown or not names:
         raise pytest.UsageError(f"--optbench-columns: found {', '.join(unknown) or 'no column'}; "
-                                f"expected some of {','.join(TABLE_COLUMNS)}")
+                                f"expected some of {','.join(COLUMNS)}")
     return names
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from pytest_optbench import options as optbench_options
+from pytest_optbench.kinds import REGISTRY as KIND_REGISTRY
 from pytest_optbench.options import OPTIONS_KEY
 
 SUITE_MARK = re.compile(r"^optbench\s*:", re.MULTILINE)
@@ -26,9 +28,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[OPTIONS_KEY] = optbench_options.resolve(config)
     config.addinivalue_line("markers", "optbench: a case collected from an optbench suite file")
-    config.addinivalue_line("markers", "analytic: an optbench case on an analytic test function")
-    config.addinivalue_line("markers", "data: an optbench case that trains a model on a dataset")
-    config.addinivalue_line("markers", "step_time: an optbench case that times optimizer.step()")
+    for name, (_, description) in KIND_REGISTRY.items():
+        config.addinivalue_line("markers", f"{name}: {description}")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(OptbenchSession(config), "optbench-session")
 
@@ -70,12 +71,12 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     if not _looks_like_suite(file_path) and not (enabled and named):
         return None
     from pytest_optbench.collect import CACHES_KEY, SuiteFile
-    from pytest_optbench.run import BaselineCache, Caches, DataCache
+    from pytest_optbench.run import Caches
 
     config.stash[SUITE_COLLECTED] = True
 
     if CACHES_KEY not in config.stash:
-        config.stash[CACHES_KEY] = Caches(BaselineCache(), DataCache())
+        config.stash[CACHES_KEY] = Caches()
     return SuiteFile.from_parent(parent, path=file_path)
 
 
@@ -84,8 +85,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     result = getattr(item, "optbench_result", None)
     if call.when == "call" and result is not None:
-        # An attribute of the report travels to the xdist controller with it.
-        report.optbench = result
+        # An attribute of the report travels to the xdist controller with it, as plain JSON.
+        report.optbench = result.to_json()
     return report
 
 
@@ -113,13 +114,15 @@ class OptbenchSession:
         self.selected = max(self.selected, sum(1 for i in ids if ".yaml::" in i or ".yml::" in i))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        result = getattr(report, "optbench", None)
-        if result is not None:
+        data = getattr(report, "optbench", None)
+        if data is not None:
+            from pytest_optbench.gate.record import CaseResult
+
             if self.results is None:
                 from pytest_optbench.gate.session import SessionResults
 
                 self.results = SessionResults()
-            self.results.add(result)
+            self.results.add(CaseResult.from_json(data))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.results is None:
@@ -136,23 +139,27 @@ class OptbenchSession:
             self.results.write_json(self.options.json_path, complete=not interrupted,
                                     exitstatus=int(exitstatus), selected=self.selected)
         if self.options.report_dir:
+            from pytest_optbench.contributions import contributions
             from pytest_optbench.report.files import write_report
 
             self.report = write_report(self.results.results, self.options.report_dir,
-                                       complete=not interrupted, exitstatus=int(exitstatus),
+                                       contributions(), complete=not interrupted, exitstatus=int(exitstatus),
                                        selected=self.selected)
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
         if self.results is None:
             return
-        from pytest_optbench.report.table import (not_timed_note, render_step_table, render_table, run_warnings, summary_line)
+        from pytest_optbench.contributions import notes, sections
+        from pytest_optbench.report.table import (render_section, render_table, run_warnings,
+                                                  summary_line)
 
         writer = terminalreporter
         results = self.results.results
         writer.write_sep("=", "optbench")
         texts = (render_table(results, verbose=self.options.verbose > 0,
                               columns=self.options.columns),
-                 render_step_table(results), not_timed_note(results), summary_line(results))
+                 *(render_section(section) for section in sections(results)),
+                 *notes(results), summary_line(results))
         for text in texts if results else ():  # with no result, the warning below says it all
             if text:
                 writer.write_line(text)
@@ -178,8 +185,8 @@ class OptbenchSession:
                               f"{len(summary.unchanged)} unchanged")
         _, refused = self.results.recordable()
         for result in refused:
-            why = "diverged" if result.get("divergence") else "raised an error"
-            writer.write_line(f"not recorded: {result['case']} ({why})")
+            why = "diverged" if result.divergence else "raised an error"
+            writer.write_line(f"not recorded: {result.case} ({why})")
 
 
 @pytest.fixture
@@ -196,27 +203,15 @@ def optbench_step_time(benchmark):
     the device's bandwidth and the step's peak memory; pytest-benchmark reports it as usual.
     """
 
-    def time_it(optimizer, params="10M", *, dtype: str = "float32", device: str = "auto",
-                implementation: str = "default", bytes_per_param: float | None = None,
-                bandwidth_gbps: float | None = None, seed: int = 0, **hyperparameters):
-        import torch
+    def time_it(optimizer: Any, params: Any = "10M", *, dtype: str = "float32",
+                device: str = "auto", implementation: str = "default",
+                bytes_per_param: float | None = None, bandwidth_gbps: float | None = None,
+                seed: int = 0, **hyperparameters: Any) -> Any:
+        from pytest_optbench.devices import resolve_device
+        from pytest_optbench.kinds.step_time.measure import time_optimizer
 
-        from pytest_optbench.run import resolve_device
-        from pytest_optbench.suite.resolve import resolve_optimizer
-        from pytest_optbench.kinds.step_time.params import PRESETS, make_parameters, shapes_for
-        from pytest_optbench.kinds.step_time.timer import IMPLEMENTATION_FLAGS, cuda_synchronized_perf_counter, time_step
-
-        target = resolve_device(device)
-        if target.type == "cuda" and hasattr(benchmark, "_timer"):
-            # The same synchronising clock that suites hand to pytest-benchmark by marker.
-            benchmark._timer = cuda_synchronized_perf_counter
-        if isinstance(params, dict):
-            spec = params
-        else:
-            spec = {"preset": params} if params in PRESETS else {"count": params}
-        tensors = make_parameters(shapes_for(spec), getattr(torch, dtype), target, seed)
-        cls = resolve_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
-        instance = cls(tensors, **hyperparameters, **IMPLEMENTATION_FLAGS[implementation])
-        return time_step(benchmark, instance, tensors, target, bytes_per_param, bandwidth_gbps)
+        return time_optimizer(optimizer, params, hyperparameters, resolve_device(device),
+                              benchmark, dtype=dtype, implementation=implementation, seed=seed,
+                              bytes_per_param=bytes_per_param, bandwidth_gbps=bandwidth_gbps)
 
     return time_it

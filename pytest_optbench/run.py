@@ -1,4 +1,5 @@
-"""Run one case end to end: device, data, runner, metrics, baseline, checks -> a result record.
+"""Run one case end to end through its kind: device, measurement, baseline, checks -> a
+CaseResult.
 
 Knows nothing of pytest; the plugin turns a result into a pass, a failure or a skip.
 """
@@ -6,88 +7,38 @@ Knows nothing of pytest; the plugin turns a result into a pass, a failure or a s
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from pytest_optbench.devices import resolve_device
 from pytest_optbench.gate.baselines import BaselineFileError, baseline_path, read, view
-from pytest_optbench.suite.cases import Case
-from pytest_optbench.gate.checks import DIVERGED, ERROR, NOT_TIMED, BaselineView, Row, check_case, failure_message
-from pytest_optbench.gate.metrics import ANALYTIC_METRICS, DATA_METRICS, TIMING_METRICS
+from pytest_optbench.gate.checks import BaselineView, check_case, failure_message
+from pytest_optbench.gate.record import BaselineState, CaseResult, Outcome, Row, Status
+from pytest_optbench.kinds import kind
+from pytest_optbench.kinds.base import Measured
 from pytest_optbench.options import OptbenchOptions
-
-
-class DeviceUnavailable(Exception):
-    """The case asks for a device this machine does not have."""
+from pytest_optbench.suite.cases import Case
 
 
 @dataclass
 class CaseOutcome:
-    result: dict            # JSON-ready record of the case, for the table, files and baselines
+    result: CaseResult      # the record of the case, for the table, files and baselines
     failure: str | None     # the text of the failure, when the case fails
-
-
-def device_type_of(request: str) -> str:
-    """cpu or cuda, for a device request; `auto` means CUDA when it is available."""
-    if request == "auto":
-        import torch
-
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    return request.split(":")[0]
-
-
-def resolve_device(request: str):
-    import torch
-
-    if request == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(request)
-    if device.type == "cuda":
-        if not torch.cuda.is_available():
-            raise DeviceUnavailable(f"the case asks for {request}, but CUDA is not available here")
-        if device.index is not None and device.index >= torch.cuda.device_count():
-            raise DeviceUnavailable(f"the case asks for {request}, but only "
-                                    f"{torch.cuda.device_count()} CUDA device(s) exist")
-    return device
-
-
-class BaselineCache:
-    """Each baseline file is read once per process."""
-
-    def __init__(self):
-        self._files: dict[Path, dict] = {}
-
-    def get(self, path: Path, suite: str) -> dict:
-        if path not in self._files:
-            self._files[path] = read(path, suite)
-        return self._files[path]
-
-
-class DataCache:
-    """Each dataset is loaded once per process, and put on each device once."""
-
-    def __init__(self):
-        self._loaded: dict[tuple, object] = {}
-        self._placed: dict[tuple, object] = {}
-
-    def get(self, name: str, options: OptbenchOptions, device):
-        from pytest_optbench.kinds.data.datasets import load_dataset
-        from pytest_optbench.kinds.data.runner import DeviceData
-
-        folder = (options.dataset_folders or {}).get(name)
-        key = (name, str(folder or options.data_dir))
-        if key not in self._loaded:
-            self._loaded[key] = load_dataset(name, options.data_dir, folder, options.download,
-                                             options.cache_dir)
-        placed = key + (str(device),)
-        if placed not in self._placed:
-            self._placed[placed] = DeviceData.put(self._loaded[key], device)
-        return self._placed[placed]
 
 
 @dataclass
 class Caches:
-    baselines: BaselineCache
-    data: DataCache
+    """What lives as long as the process: baseline files read, and each kind's own cache."""
+
+    baselines: dict[Path, dict[str, Any]] = field(default_factory=dict)
+    kinds: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def baseline_file(self, path: Path, suite: str) -> dict[str, Any]:
+        """Each baseline file is read once per process."""
+        if path not in self.baselines:
+            self.baselines[path] = read(path, suite)
+        return self.baselines[path]
 
 
 def record_command(case: Case, nodeid: str, options: OptbenchOptions) -> str:
@@ -99,7 +50,7 @@ def record_command(case: Case, nodeid: str, options: OptbenchOptions) -> str:
     if options.tier:
         parts += ["--optbench-tier", options.tier]
     dataset = getattr(case.problem, "dataset", None)
-    if dataset in options.folders_from_cli:
+    if dataset in options.folders_from_cli and options.dataset_folders:
         folder = options.dataset_folders[dataset]
         parts += ["--optbench-dataset-folder", shlex.quote(f"{dataset}={folder}")]
     if options.data_dir_from_cli:
@@ -107,165 +58,94 @@ def record_command(case: Case, nodeid: str, options: OptbenchOptions) -> str:
     return " ".join(parts)
 
 
-def base_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions) -> dict:
-    return {
-        "suite": case.suite, "suite_file": suite_file, "case": case.case_id, "nodeid": nodeid,
-        "line": case.line, "order": case.order, "tier": case.tier,
-        "kind": case.kind, "problem": case.problem_key, "optimizer": case.optimizer.key,
-        "optimizer_class": case.optimizer.class_name, "config_hash": case.config_hash,
-        "config": {"problem": case.problem.identity(), "optimizer": case.optimizer.identity()},
-        "expect": {name: e.model_dump(exclude_none=True) for name, e in case.expect.items()},
-        "does_not_converge": case.does_not_converge,
-        "baseline_file": str(baseline_path(options.baseline_dir, case.suite)),
-        "update": options.update_baselines,
-    }
+def base_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions) -> CaseResult:
+    """What is known of a case before it runs."""
+    return CaseResult(
+        suite=case.suite, suite_file=suite_file, case=case.case_id, nodeid=nodeid,
+        line=case.line, order=case.order, tier=case.tier, kind=case.kind,
+        problem=case.problem_key, optimizer=case.optimizer.key,
+        optimizer_class=case.optimizer.class_name, config_hash=case.config_hash,
+        config={"problem": case.problem.identity(), "optimizer": case.optimizer.identity()},
+        expect={name: e.model_dump(exclude_none=True) for name, e in case.expect.items()},
+        does_not_converge=case.does_not_converge,
+        baseline_file=str(baseline_path(options.baseline_dir, case.suite)),
+        update=options.update_baselines)
 
 
 def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
-             caches: Caches, benchmark=None) -> CaseOutcome:
-    """Run a case; timing cases need pytest-benchmark's `benchmark` fixture."""
-    from pytest_optbench.provenance import device_name, provenance
+             caches: Caches, benchmark: Any = None) -> CaseOutcome:
+    """Run a case; kinds that time steps need pytest-benchmark's `benchmark` fixture."""
+    from pytest_optbench.provenance import provenance
 
+    of_kind = kind(case.kind)
     result = base_result(case, nodeid, suite_file, options)
     device = resolve_device(options.device_for(case.device))
     seeds = case.seeds[:options.seeds] if options.seeds else case.seeds
-    if case.kind == "timing":
-        context = f"{device.type}@{device_name(device)}"
-        measured = _run_timing(case, seeds, device, benchmark)
-        details, definitions, dtype = {}, TIMING_METRICS, case.problem.dtype
-        if measured.metrics["step_time"] == [None]:
-            return _not_timed(result, device, measured)
-    elif case.kind == "data":
-        data = caches.data.get(case.problem.dataset, options, device)
-        context = f"{device.type}|{data.data.label}"
-        measured = _run_data(case, seeds, device, data)
-        details = {"precision": case.problem.precision, "data": {
-            "dataset": case.problem.dataset, "source": data.data.source,
-            "location": data.data.location, "fingerprint": data.data.fingerprint}}
-        definitions, dtype = DATA_METRICS, case.problem.precision
-    else:
-        context = device.type
-        measured = _run_analytic(case, seeds, device)
-        details, definitions, dtype = {}, ANALYTIC_METRICS, case.problem.dtype
-    try:
-        stored = caches.baselines.get(Path(result["baseline_file"]), case.suite)
-        baseline = view(stored, context, case.case_id, case.config_hash,
-                        record_command(case, nodeid, options),
-                        other_devices_not_comparable=case.kind == "timing")
-    except BaselineFileError as exc:
-        if not options.update_baselines:
-            return _error(result, f"baseline file unusable: {exc}")
-        baseline = BaselineView("missing", detail=str(exc))
-    rows = check_case(case.case_id, measured.metrics, case.expect, definitions, baseline,
+    measured = of_kind.measure(case, seeds, device, options,
+                               caches.kinds.setdefault(case.kind, {}), benchmark)
+    result.device, result.device_type = str(device), device.type
+    result.details = measured.details
+    if measured.unmeasured:
+        return _unmeasured(result, next(iter(of_kind.metrics)), measured.unmeasured)
+    baseline = _baseline(case, nodeid, result, measured, options, caches,
+                         of_kind.other_devices_not_comparable)
+    if isinstance(baseline, CaseOutcome):
+        return baseline
+    rows = check_case(case.case_id, measured.metrics, case.expect, of_kind.metrics, baseline,
                       known_reason=case.does_not_converge, updating=options.update_baselines,
                       false_alarm_rate=options.false_alarm_rate)
     if measured.divergence:
-        rows.insert(0, Row(case.case_id, "loss", None, None, None, "finite", DIVERGED,
-                           measured.divergence_text))
+        rows.insert(0, Row(case.case_id, "loss", None, None, None, "finite", Status.DIVERGED,
+                           measured.divergence_text or ""))
     failure = failure_message(rows, measured.divergence_text, baseline)
-    result.update({
-        "device": str(device), "device_type": device.type, "baseline_context": context,
-        "seeds": list(seeds), "status": "failed" if failure else "passed",
-        "metrics": measured.metrics, "rows": [r.to_json() for r in rows],
-        "divergence": measured.divergence, "curves": measured.curves,
-        "wall_time_s": round(measured.wall_time_s, 4), "steps_run": measured.steps_run,
-        "provenance": {**provenance(device, dtype), **details},
-        "baseline_provenance": dict(baseline.provenance) if baseline.provenance else None,
-        "baseline_curve": dict(baseline.curve) if baseline.curve else None,
-        **measured.extra,
-    })
+    result.baseline_context = measured.context
+    result.seeds = list(seeds)
+    result.status = Outcome.FAILED if failure else Outcome.PASSED
+    result.metrics, result.rows = measured.metrics, rows
+    result.divergence, result.curves = measured.divergence, measured.curves
+    result.wall_time_s, result.steps_run = round(measured.wall_time_s, 4), measured.steps_run
+    result.provenance = {**provenance(device, measured.dtype), **measured.provenance}
+    result.baseline_provenance = dict(baseline.provenance) if baseline.provenance else None
+    result.baseline_curve = dict(baseline.curve) if baseline.curve else None
     return CaseOutcome(result, failure)
 
 
-@dataclass
-class _Measured:
-    metrics: dict
-    divergence: dict | None
-    divergence_text: str | None
-    curves: dict
-    wall_time_s: float
-    steps_run: int
-    extra: dict
+def _baseline(case: Case, nodeid: str, result: CaseResult, measured: Measured,
+              options: OptbenchOptions, caches: Caches,
+              other_devices_not_comparable: bool) -> BaselineView | CaseOutcome:
+    """The stored baseline to compare with; an error outcome if its file is unusable."""
+    try:
+        stored = caches.baseline_file(Path(result.baseline_file), case.suite)
+        return view(stored, measured.context, case.case_id, case.config_hash,
+                    record_command(case, nodeid, options), other_devices_not_comparable)
+    except BaselineFileError as exc:
+        if not options.update_baselines:
+            return _error(result, f"baseline file unusable: {exc}")
+        return BaselineView(BaselineState.MISSING, detail=str(exc))
 
 
-def _run_analytic(case: Case, seeds, device) -> _Measured:
-    from pytest_optbench.kinds.analytic.summary import summarize, trajectory_sample
-    from pytest_optbench.kinds.analytic.runner import run_analytic
-
-    run = run_analytic(case.problem, case.optimizer, seeds, device)
-    outcome = summarize(run, case.problem.tol)
-    text = None
-    if outcome.divergence:
-        d = outcome.divergence
-        text = (f"DIVERGED: the loss became NaN or infinite at step {d['step']} (seed {d['seed']}, "
-                f"start {d['start']}); {d['starts']} of {d['of']} starts diverged")
-    return _Measured(outcome.metrics, outcome.divergence, text, outcome.curves,
-                     outcome.wall_time_s, outcome.steps_run,
-                     {"isolation": outcome.isolation, "starts": outcome.starts,
-                      "f_min": run.function.f_min, "trajectories": trajectory_sample(run)})
-
-
-def _run_data(case: Case, seeds, device, data) -> _Measured:
-    from pytest_optbench.kinds.data.summary import summarize
-    from pytest_optbench.kinds.data.runner import run_data
-
-    outcome = summarize(run_data(case.problem, case.optimizer, seeds, device, data))
-    text = None
-    if outcome.divergence:
-        d = outcome.divergence
-        text = (f"DIVERGED: the loss became NaN or infinite at epoch {d['epoch']}, step "
-                f"{d['step']} (seed {d['seed']}); {d['seeds']} of {d['of']} seeds diverged")
-    return _Measured(outcome.metrics, outcome.divergence, text, outcome.curves,
-                     outcome.wall_time_s, outcome.steps_run,
-                     {"parameters": outcome.parameters})
-
-
-def _run_timing(case: Case, seeds, device, benchmark) -> _Measured:
-    import torch
-
-    from pytest_optbench.suite.resolve import resolve_optimizer
-    from pytest_optbench.kinds.step_time.params import make_parameters, shapes_for
-    from pytest_optbench.kinds.step_time.timer import IMPLEMENTATION_FLAGS, time_step
-
-    config = case.problem
-    params = make_parameters(shapes_for(dict(config.params)), getattr(torch, config.dtype), device,
-                             seed=seeds[0])
-    optimizer = resolve_optimizer(case.optimizer.class_name)(
-        params, **case.optimizer.hyperparameters, **IMPLEMENTATION_FLAGS[config.implementation])
-    timing = time_step(benchmark, optimizer, params, device, config.bytes_per_param,
-                       config.bandwidth_gbps)
-    metrics = {"step_time": [timing.median_s], "params_per_s": [timing.params_per_s],
-               "bytes_per_s": [timing.bytes_per_s], "bandwidth_share": [timing.bandwidth_share],
-               "peak_memory": [float(timing.peak_memory_bytes)]}
-    return _Measured(metrics, None, None, {}, timing.median_s or 0.0, timing.rounds,
-                     {"timing": timing.to_json()})
-
-
-def _not_timed(result: dict, device, measured: _Measured) -> CaseOutcome:
-    """pytest-benchmark is disabled (under xdist, or --benchmark-disable): the step ran once."""
-    reason = "pytest-benchmark is disabled (xdist or --benchmark-disable): the step ran untimed"
-    result.update({"device": str(device), "device_type": device.type, "status": "not timed",
-                   "reason": reason, "metrics": {}, **measured.extra,
-                   "rows": [Row(result["case"], "step_time", None, None, None, "", NOT_TIMED,
-                                reason).to_json()]})
+def _unmeasured(result: CaseResult, metric: str, reason: str) -> CaseOutcome:
+    """The case ran but produced nothing to check (a step timed with pytest-benchmark off)."""
+    result.status, result.reason = Outcome.NOT_TIMED, reason
+    result.rows = [Row(result.case, metric, None, None, None, "", Status.NOT_TIMED, reason)]
     return CaseOutcome(result, None)
 
 
-def _error(result: dict, message: str) -> CaseOutcome:
-    result.update({"status": "error", "rows": [Row(result["case"], "-", None, None, None, "",
-                                                   ERROR, message).to_json()]})
+def _error(result: CaseResult, message: str) -> CaseOutcome:
+    result.status = Outcome.ERROR
+    result.rows = [Row(result.case, "-", None, None, None, "", Status.ERROR, message)]
     return CaseOutcome(result, message)
 
 
 def error_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
-                 exc: BaseException) -> dict:
+                 exc: BaseException) -> CaseResult:
     """The record of a case whose run raised (a crashing optimizer, missing data, no memory)."""
     return _error(base_result(case, nodeid, suite_file, options),
                   f"{type(exc).__name__}: {exc}").result
 
 
 def skipped_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
-                   reason: str) -> dict:
+                   reason: str) -> CaseResult:
     result = base_result(case, nodeid, suite_file, options)
-    result.update({"status": "skipped", "reason": reason, "rows": []})
+    result.status, result.reason = Outcome.SKIPPED, reason
     return result

@@ -6,7 +6,7 @@ import pytest
 
 from pytest_optbench.suite.errors import SuiteError
 from pytest_optbench.suite.loader import load_text
-from pytest_optbench.suite.build import build_suite
+from pytest_optbench.api import build_suite
 
 GOOD = """\
 optbench: 1
@@ -119,9 +119,9 @@ def test_every_problem_is_reported_at_once():
         """)
     with pytest.raises(SuiteError) as info:
         build_suite(load_text(text, "s.yaml"), "s")
-    lines = [p.line for p in info.value.problems]
+    lines = [p.line for p in info.value.findings]
     assert lines == [3, 4, 6, 7]
-    assert str(info.value).startswith("4 problems in suite file:")
+    assert str(info.value).startswith("4 errors in suite file:")
 
 
 def test_a_bad_suite_is_a_collection_error_and_nothing_runs(pytester):
@@ -130,7 +130,7 @@ def test_a_bad_suite_is_a_collection_error_and_nothing_runs(pytester):
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines([
         "*ERROR collecting bad.yaml*",
-        "1 problem in suite file:",
+        "1 error in suite file:",
         "  bad.yaml:4: optimizers.sgd.momentun: found unknown parameter 'momentun'*did you mean 'momentum'?",
         "*Interrupted: 1 error during collection*",
     ])

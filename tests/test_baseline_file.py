@@ -7,6 +7,9 @@ import pytest
 
 from pytest_optbench.gate import baselines as baseline
 from pytest_optbench.gate.baselines import BaselineFileError, dumps, make_entry, read, view, write_entries
+from pytest_optbench.gate.record import BaselineContext
+
+CPU = BaselineContext("cpu")
 
 
 def entry(value, config_hash="h1"):
@@ -20,10 +23,10 @@ def test_missing_file_reads_as_empty(tmp_path):
 
 def test_view_states(tmp_path):
     data = {"entries": {"cpu": {"a[x]": entry(1.0)}, "cuda": {"b[x]": entry(1.0)}}}
-    assert view(data, "cpu", "a[x]", "h1", "CMD").state == "ok"
-    stale = view(data, "cpu", "a[x]", "h2", "CMD")
+    assert view(data, CPU, "a[x]", "h1", "CMD").state == "ok"
+    stale = view(data, CPU, "a[x]", "h2", "CMD")
     assert stale.state == "stale" and "h1 -> h2" in stale.detail and "CMD" in stale.detail
-    missing = view(data, "cpu", "b[x]", "h1", "CMD")
+    missing = view(data, CPU, "b[x]", "h1", "CMD")
     assert missing.state == "missing" and "for cuda only" in missing.detail
 
 

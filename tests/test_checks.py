@@ -2,16 +2,23 @@
 
 import pytest
 
-from pytest_optbench.gate.checks import (BaselineView, CHANGED, FAIL, IMPROVED, KNOWN, MISSING, PASS, RECORDED, REGRESSION, STALE, check_metric, failure_message, margin)
-from pytest_optbench.gate.metrics import ANALYTIC_METRICS, Metric
-from pytest_optbench.suite.spec import BaselineCheck, Expectation
+from pytest_optbench.gate.checks import BaselineView, check_metric, failure_message, margin
+from pytest_optbench.gate.expectations import BaselineCheck, Expectation
+from pytest_optbench.gate.metrics import Metric
+from pytest_optbench.gate.record import BaselineState, Status
+from pytest_optbench.kinds.analytic.metrics import METRICS as ANALYTIC_METRICS
+
+PASS, FAIL, IMPROVED, KNOWN = Status.PASS, Status.FAIL, Status.IMPROVED, Status.KNOWN
+MISSING, RECORDED, REGRESSION, STALE = Status.MISSING, Status.RECORDED, Status.REGRESSION, \
+    Status.STALE
+CHANGED = Status.CHANGED
 
 FRACTION = ANALYTIC_METRICS["converged_fraction"]   # higher is better, tolerance 0.05
 LOSS = ANALYTIC_METRICS["final_loss"]               # lower is better
 
 
 def ok(**metrics):
-    return BaselineView("ok", metrics, {"torch": "2.0", "device": "cpu"})
+    return BaselineView(BaselineState.OK, metrics, {"torch": "2.0", "device": "cpu"})
 
 
 def check(metric, expectation, values, baseline=None, relaxed=False, updating=False):
@@ -60,17 +67,17 @@ def test_missing_values():
 
 
 def test_missing_and_stale_baselines_fail_with_their_reason():
-    missing = BaselineView("missing", detail="no cpu baseline; record it with: pytest ...")
+    missing = BaselineView(BaselineState.MISSING, detail="no cpu baseline; record it with: pytest ...")
     row = check(FRACTION, Expectation(baseline=True), [1.0], missing)
     assert row.status == MISSING and "record it with" in row.detail
-    stale = BaselineView("stale", {"converged_fraction": [1.0]}, detail="stale baseline: ...")
+    stale = BaselineView(BaselineState.STALE, {"converged_fraction": [1.0]}, detail="stale baseline: ...")
     assert check(FRACTION, Expectation(baseline=True), [1.0], stale).status == STALE
     # Without a baseline expectation, a missing baseline does not matter.
     assert check(FRACTION, Expectation(min=0.5), [1.0], missing).status == PASS
 
 
 def test_recording_keeps_thresholds():
-    missing = BaselineView("missing")
+    missing = BaselineView(BaselineState.MISSING)
     assert check(FRACTION, Expectation(baseline=True), [1.0], missing, updating=True).status == RECORDED
     assert check(FRACTION, Expectation(min=0.9, baseline=True), [0.5], missing,
                  updating=True).status == FAIL

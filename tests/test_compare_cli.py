@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from pytest_optbench.__main__ import main
+from pytest_optbench.cli import main
 from suite_texts import TINY
 
 

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from data_files import images
-from pytest_optbench.suite.cases import DataConfig, OptimizerConfig
+from pytest_optbench.kinds.data.config import DataConfig
+from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.data.datasets import ImageData
 from pytest_optbench.kinds.data.summary import summarize
 from pytest_optbench.kinds.data.runner import DeviceData, OutOfMemory, run_data

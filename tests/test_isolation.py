@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from pytest_optbench.kinds.analytic.runner import bind_function, run_analytic, start_points
-from pytest_optbench.suite.cases import AnalyticConfig, OptimizerConfig
+from pytest_optbench.kinds.analytic.config import AnalyticConfig
+from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.analytic.functions import FUNCTIONS
 from pytest_optbench.suite.resolve import resolve_optimizer, resolve_scheduler
 

@@ -39,7 +39,7 @@ def test_lines_of_every_path():
 def test_duplicate_key_names_both_lines():
     with pytest.raises(SuiteError) as info:
         load("a: 1\nb: 2\na: 3\n")
-    (problem,) = info.value.problems
+    (problem,) = info.value.findings
     assert problem.line == 3 and "first at line 1" in problem.expected
     assert problem.format().startswith("suite.yaml:3: a: found the key 'a' a second time")
 
@@ -50,7 +50,7 @@ def test_object_tags_are_refused(tag):
     with pytest.raises(SuiteError) as info:
         load(f"x: {tag} ls\n")
     assert "cannot construct objects" in str(info.value)
-    assert info.value.problems[0].line == 1
+    assert info.value.findings[0].line == 1
 
 
 def test_merge_keys_and_aliases():
@@ -62,8 +62,8 @@ def test_merge_keys_and_aliases():
 def test_syntax_error_is_located():
     with pytest.raises(SuiteError) as info:
         load("a: [1, 2\nb: 3\n")
-    assert info.value.problems[0].field == "(syntax)"
-    assert info.value.problems[0].line is not None
+    assert info.value.findings[0].field == "(syntax)"
+    assert info.value.findings[0].line is not None
 
 
 def test_alias_bomb_is_bounded():

@@ -1,17 +1,30 @@
 """Plots drawn from known data, checked for what they show."""
 
-import math
 
 import pytest
 
 plt = pytest.importorskip("matplotlib.pyplot")
 
+from pytest_optbench.contributions import figures  # noqa: E402
+from pytest_optbench.gate.record import CaseResult  # noqa: E402
+from pytest_optbench.kinds.analytic.figures import loss_curves, trajectories  # noqa: E402
+from pytest_optbench.kinds.data.figures import accuracy_against_time, learning_curves  # noqa: E402
+from pytest_optbench.kinds.step_time.figures import step_times  # noqa: E402
 from pytest_optbench.report import plots  # noqa: E402
+
+COMMON = {"suite_file": "s.yaml", "nodeid": "", "line": 1, "order": 0, "tier": None,
+          "optimizer_class": "X", "config_hash": "h", "config": {}, "expect": {},
+          "does_not_converge": None, "baseline_file": "b.json", "update": False}
+
+
+def record(**fields):
+    """A result as results.json holds it."""
+    return CaseResult.from_json({**COMMON, "nodeid": fields["case"], **fields})
 
 
 def analytic(optimizer, scale):
     steps = [0, 10, 20, 30]
-    return {"suite": "s", "kind": "analytic", "problem": "booth", "optimizer": optimizer,
+    return record(**{"suite": "s", "kind": "analytic", "problem": "booth", "optimizer": optimizer,
             "case": f"booth[{optimizer}]", "f_min": 0.0, "metrics": {"x": [1.0]},
             "curves": {"step": steps, "median": [scale * 10 ** -s / 10 for s in steps],
                        "q25": [scale * 10 ** -s / 20 for s in steps],
@@ -23,27 +36,27 @@ def analytic(optimizer, scale):
             "trajectories": {"steps": [0, 30], "paths": [[[5.0, 5.0], [1.0, 3.0]],
                                                           [[-5.0, -5.0], [1.0, 3.0]]],
                              "starts": [[5.0, 5.0], [-5.0, -5.0]], "minima": [[1.0, 3.0]],
-                             "domain": [[-10.0, 10.0], [-10.0, 10.0]]}}
+                             "domain": [[-10.0, 10.0], [-10.0, 10.0]]}})
 
 
 def data(optimizer, accuracy, seconds, with_baseline=True):
     seeds = {str(s): {"epoch": [1.0, 2.0], "step": [10, 20], "train_time_s": [seconds / 2, seconds],
                       "train_loss": [1.0 + s * 0.01, 0.5], "test_loss": [0.9, 0.6],
                       "test_accuracy": [accuracy - 0.05, accuracy + s * 0.001]} for s in range(3)}
-    return {"suite": "d", "kind": "data", "problem": "mlp", "optimizer": optimizer,
+    return record(**{"suite": "d", "kind": "data", "problem": "mlp", "optimizer": optimizer,
             "case": f"mlp[{optimizer}]", "metrics": {"test_accuracy": [accuracy] * 3},
             "curves": {"seeds": seeds},
             "baseline_curve": {"epoch": [1.0, 2.0], "train_time_s": [seconds / 2, seconds],
                                "test_accuracy": [accuracy - 0.04, accuracy],
-                               "train_loss": [1.0, 0.5]} if with_baseline else None}
+                               "train_loss": [1.0, 0.5]} if with_baseline else None})
 
 
 def timed(optimizer, implementation, median):
-    return {"suite": "t", "kind": "timing", "problem": "10M", "optimizer": optimizer,
-            "case": f"step_time[10M-{optimizer}-{implementation}]", "metrics": {},
+    return record(**{"suite": "t", "kind": "step_time", "problem": "10M", "optimizer": optimizer,
+            "case": f"step_time[10M-{optimizer}-{implementation}]", "metrics": {"step_time": [median]},
             "timing": {"median_s": median, "implementation": implementation,
                        "parameters": 10_000_000, "bytes_per_parameter": 28.0,
-                       "bandwidth_limit": 4.8e12, "bandwidth_source": "NVIDIA H200 data sheet"}}
+                       "bandwidth_limit": 4.8e12, "bandwidth_source": "NVIDIA H200 data sheet"}})
 
 
 def test_colours_are_one_per_optimizer_and_stable():
@@ -65,7 +78,7 @@ def test_variants_share_their_base_colour_with_their_own_line_style():
 
 def test_loss_curves():
     results = [analytic("sgd", 1.0), analytic("adam", 2.0)]
-    figure = plots.loss_curves(results, plots.palette(results))
+    figure = loss_curves(results, plots.palette(results))
     axes = figure.axes[0]
     assert len(axes.get_lines()) == 2 and len(axes.collections) == 2  # lines and quartile bands
     assert axes.get_yscale() == "log"
@@ -74,7 +87,7 @@ def test_loss_curves():
     assert [t.get_text() for t in axes.get_legend().get_texts()] == ["adam", "sgd"]
     plt.close(figure)
     variant = [analytic("sgd", 1.0), analytic("sgd-nesterov", 1.0)]
-    lines = plots.loss_curves(variant, plots.palette(variant)).axes[0].get_lines()
+    lines = loss_curves(variant, plots.palette(variant)).axes[0].get_lines()
     assert lines[0].get_color() == lines[1].get_color()
     assert lines[0].get_linestyle() == "-" and lines[1].get_linestyle() == "--"
     plt.close("all")
@@ -82,7 +95,7 @@ def test_loss_curves():
 
 def test_trajectories_over_contours():
     results = [analytic("sgd", 1.0), analytic("adam", 1.0)]
-    figure = plots.trajectories(results, plots.palette(results))
+    figure = trajectories(results, plots.palette(results))
     shown = [a for a in figure.axes if a.get_visible() and a.get_title()]
     assert [a.get_title() for a in shown] == ["sgd", "adam"]
     for axes in shown:
@@ -96,7 +109,7 @@ def test_trajectories_over_contours():
 
 def test_learning_curves_with_baselines():
     results = [data("sgd", 0.9, 2.0), data("adam", 0.95, 4.0)]
-    figure = plots.learning_curves(results, plots.palette(results))
+    figure = learning_curves(results, plots.palette(results))
     accuracy_epoch, loss_epoch, accuracy_time, loss_time = figure.axes[:4]
     assert len(accuracy_epoch.get_lines()) == 4  # a mean line and a marked baseline each
     assert sum(line.get_marker() == "x" for line in accuracy_epoch.get_lines()) == 2
@@ -109,7 +122,7 @@ def test_learning_curves_with_baselines():
 
 def test_accuracy_against_time():
     results = [data("sgd", 0.9, 2.0), data("adam", 0.95, 400.0)]
-    figure = plots.accuracy_against_time(results, plots.palette(results))
+    figure = accuracy_against_time(results, plots.palette(results))
     axes = figure.axes[0]
     points = sorted((float(x), float(y)) for c in axes.collections for x, y in c.get_offsets())
     assert [x for x, _ in points] == pytest.approx([2.0, 400.0])  # (seconds, accuracy) pairs
@@ -122,7 +135,7 @@ def test_accuracy_against_time():
 def test_step_time_bars_with_the_bandwidth_floor():
     results = [timed("adam", "foreach", 2e-4), timed("adam", "fused", 1e-4),
                timed("sgd", "for-loop", 8e-5)]
-    figure = plots.step_times(results, plots.palette(results))
+    figure = step_times(results, plots.palette(results))
     axes = figure.axes[0]
     assert sorted(round(b.get_height()) for b in axes.patches) == [80, 100, 200]  # microseconds
     assert axes.get_xlabel() == "optimizer"
@@ -137,9 +150,9 @@ def test_step_time_bars_with_the_bandwidth_floor():
 
 def test_draw_all_names_files_and_skips_what_it_cannot_draw(tmp_path):
     results = [analytic("sgd", 1.0), data("sgd", 0.9, 2.0), timed("sgd", "fused", 1e-4)]
-    written = plots.draw_all(results, tmp_path)
+    written = plots.draw_all(results, tmp_path, figures)
     assert [name for _, name in written] == ["s-booth-paths.png", "s-booth-loss.png",
-                                            "d-mlp-curves.png", "t-10M-steps.png",
-                                            "d-accuracy-time.png"]
+                                            "d-mlp-curves.png", "d-accuracy-time.png",
+                                            "t-10M-steps.png"]
     assert all((tmp_path / name).stat().st_size > 10_000 for _, name in written)
-    assert not math.isnan(sum(p.stat().st_size for p in tmp_path.iterdir()))
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(name for _, name in written)

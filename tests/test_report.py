@@ -7,7 +7,8 @@ import sys
 
 import pytest
 
-from pytest_optbench.__main__ import main
+from pytest_optbench.cli import main
+from pytest_optbench.gate.record import CaseResult, Outcome, Row, Status
 from pytest_optbench.report.table import render_table
 from suite_texts import STEPS, TINY
 
@@ -41,7 +42,7 @@ def test_every_file_is_written(reported):
 def test_results_read_back_reproduce_the_table(reported):
     pytester, result = reported
     cases = json.loads((pytester.path / "report" / "results.json").read_text())["cases"]
-    table = render_table(cases, verbose=True)
+    table = render_table([CaseResult.from_json(case) for case in cases], verbose=True)
     printed = result.stdout.str()
     assert table and table in printed
 
@@ -90,7 +91,7 @@ def test_without_matplotlib_everything_else_is_written(pytester, monkeypatch, tm
     pytester.makefile(".yaml", tiny=TINY)
     pytester.runpytest("tiny.yaml", "--optbench-json", "out.json")
     cases = json.loads((pytester.path / "out.json").read_text())["cases"]
-    report = write_report(cases, tmp_path)
+    report = write_report([CaseResult.from_json(case) for case in cases], tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "report.md", "results.json"]
     assert "pip install 'pytest-optbench[plot]'" in report.note
     assert "pip install 'pytest-optbench[plot]'" in (tmp_path / "report.md").read_text()
@@ -147,11 +148,12 @@ def test_verbose_shows_per_seed_values(pytester):
                                  "booth[[]sgd[]] * converged_fraction * pass * 0.5 0.75"])
 
 
-def _failing_case(index: int) -> dict:
-    row = {"case": f"p[opt{index}]", "metric": "final_loss", "value": 2.0, "baseline": 1.0, "delta": 1.0, "limit": "<= 1.5",
-           "status": "REGRESSION", "compared": True}
-    return {"suite": "s", "suite_file": "s.yaml", "order": index, "case": f"p[opt{index}]",
-            "nodeid": f"s.yaml::p[opt{index}]", "status": "failed", "rows": [row], "metrics": {}}
+def _failing_case(index: int) -> CaseResult:
+    row = Row(f"p[opt{index}]", "final_loss", 2.0, 1.0, 1.0, "<= 1.5", Status.REGRESSION,
+              compared=True)
+    return CaseResult("s", "s.yaml", f"p[opt{index}]", f"s.yaml::p[opt{index}]", 1, index, None,
+                      "analytic", "p", f"opt{index}", "X", "h", {}, {}, None, "b.json", False,
+                      Outcome.FAILED, [row])
 
 
 def test_no_row_is_dropped_from_a_long_markdown_or_html_report(tmp_path):
@@ -162,5 +164,5 @@ def test_no_row_is_dropped_from_a_long_markdown_or_html_report(tmp_path):
     text = markdown_report(cases)
     assert all(f"| p[opt{i}] |" in text for i in range(250))
     assert "50 more rows that need attention" in text
-    page = html_report(cases, [], tmp_path)
+    page = html_report(cases, [], [], tmp_path)
     assert page.count("<td>p[opt") == 250

@@ -7,7 +7,8 @@ import torch
 
 from pytest_optbench.kinds.analytic.summary import summarize
 from pytest_optbench.kinds.analytic.runner import run_analytic
-from pytest_optbench.suite.cases import AnalyticConfig, OptimizerConfig
+from pytest_optbench.kinds.analytic.config import AnalyticConfig
+from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.analytic.functions import FUNCTIONS
 
 CPU = torch.device("cpu")

@@ -6,7 +6,8 @@ from pathlib import Path
 import pytest
 
 from pytest_optbench.gate.baselines import read
-from pytest_optbench.suite.build import BuildContext, load_suite
+from pytest_optbench.api import load_suite
+from pytest_optbench.suite.build import BuildContext
 
 ROOT = Path(__file__).resolve().parent.parent
 CPU = BuildContext(device_type_for=lambda device: "cpu", dataset_folders=frozenset())

@@ -6,7 +6,7 @@ import pytest
 
 from pytest_optbench.gate.baselines import read
 from pytest_optbench.kinds.analytic.functions import FUNCTIONS
-from pytest_optbench.suite.build import load_suite
+from pytest_optbench.api import load_suite
 
 ROOT = Path(__file__).resolve().parent.parent
 ORIGIN_OPTIMIZERS = {"SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from pytest_optbench.gate.checks import BaselineView
+from pytest_optbench.gate.record import BaselineContext, BaselineState
 
 FORMAT = 1
 SIGNIFICANT_DIGITS = 6
@@ -64,17 +65,7 @@ def read(path: Path, suite: str | None = None) -> dict:
     return data
 
 
-def describe_context(context: str) -> str:
-    """'cpu', 'cuda|folder:546a017581c2' -> 'cuda on folder:546a017581c2 data', and for step
-    times 'cuda@NVIDIA H200' -> 'cuda (NVIDIA H200)'."""
-    device, _, data = context.partition("|")
-    if "@" in device:
-        kind, _, name = device.partition("@")
-        return f"{kind} ({name})"
-    return f"{device} on {data} data" if data else device
-
-
-def view(data: Mapping, context: str, case_id: str, config_hash: str,
+def view(data: Mapping[str, Any], context: BaselineContext, case_id: str, config_hash: str,
          record_command: str, other_devices_not_comparable: bool = False) -> BaselineView:
     """What a case's checks compare with, or why there is nothing to compare with.
 
@@ -82,25 +73,26 @@ def view(data: Mapping, context: str, case_id: str, config_hash: str,
     fingerprint: results on other devices or other data are never compared.
     """
     entries = data.get("entries", {})
-    entry = entries.get(context, {}).get(case_id)
+    entry = entries.get(context.format(), {}).get(case_id)
     if entry is None:
-        elsewhere = sorted(describe_context(c) for c, cases in entries.items() if case_id in cases)
+        elsewhere = sorted(BaselineContext.parse(c).describe() for c, cases in entries.items()
+                           if case_id in cases)
         if elsewhere and other_devices_not_comparable:
-            return BaselineView("not-comparable", detail=(
+            return BaselineView(BaselineState.NOT_COMPARABLE, detail=(
                 f"the baselines were recorded on {', '.join(elsewhere)}; this run is on "
-                f"{describe_context(context)}: step times are not comparable across devices; "
+                f"{context.describe()}: step times are not comparable across devices; "
                 f"record one for this device with: {record_command}"))
         note = (f"; baselines are kept per device type and data, and this case has one for "
                 f"{', '.join(elsewhere)} only") if elsewhere else ""
-        return BaselineView("missing", detail=f"no baseline for {describe_context(context)}"
+        return BaselineView(BaselineState.MISSING, detail=f"no baseline for {context.describe()}"
                                               f"{note}; record it with: {record_command}")
     if entry.get("config_hash") != config_hash:
         return BaselineView(
-            "stale", entry.get("metrics"), entry.get("provenance"),
+            BaselineState.STALE, entry.get("metrics"), entry.get("provenance"),
             f"stale baseline: the case's configuration changed since it was recorded "
             f"(hash {entry.get('config_hash')} -> {config_hash}); record it again with: "
             f"{record_command}")
-    return BaselineView("ok", entry.get("metrics"), entry.get("provenance"),
+    return BaselineView(BaselineState.OK, entry.get("metrics"), entry.get("provenance"),
                         curve=entry.get("curve"))
 
 

@@ -5,55 +5,47 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from dataclasses import asdict, dataclass
-from typing import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
 
+from pytest_optbench.gate.expectations import BaselineCheck, Expectation
 from pytest_optbench.gate.metrics import Metric, format_value, format_with_unit
-from pytest_optbench.suite.spec import BaselineCheck, Expectation
+from pytest_optbench.gate.record import FAILING, BaselineState, Row, Status
 from pytest_optbench.gate.statistics import DEFAULT_FALSE_ALARM_RATE, seed_margin
 
-# Row statuses. Upper case ones fail the case.
-PASS, IMPROVED, RECORDED, KNOWN = "pass", "improved", "recorded", "known"
-NOT_COMPARABLE, NOT_TIMED = "not comparable", "not timed"
-FAIL, REGRESSION, CHANGED = "FAIL", "REGRESSION", "CHANGED"
-MISSING, STALE, DIVERGED, ERROR = "MISSING", "STALE", "DIVERGED", "ERROR"
-FAILING = frozenset({FAIL, REGRESSION, CHANGED, MISSING, STALE, DIVERGED, ERROR})
-# Table order: what needs attention first.
-# "stale", "new" and "removed" are what `compare` says of cases it cannot or need not judge.
-SEVERITY = [ERROR, DIVERGED, FAIL, REGRESSION, CHANGED, STALE, MISSING, "stale", "new", "removed",
-            NOT_COMPARABLE, NOT_TIMED, IMPROVED, RECORDED, KNOWN, PASS]
+Values = Sequence[Any]   # one value per seed; for curves, one list per seed
+Bounds = tuple[float | None, float | None]
 
 
 @dataclass(frozen=True)
 class BaselineView:
     """What the checks need to know about a case's stored baseline."""
 
-    state: str                                   # ok | missing | stale
-    metrics: Mapping[str, Sequence[float | None]] | None = None
-    provenance: Mapping | None = None
+    state: BaselineState
+    metrics: Mapping[str, Values] | None = None
+    provenance: Mapping[str, Any] | None = None
     detail: str = ""
-    curve: Mapping[str, list] | None = None      # the stored mean learning curve, for plots
+    curve: Mapping[str, list[Any]] | None = None      # the stored mean learning curve, for plots
 
 
 @dataclass(frozen=True)
-class Row:
-    case: str
-    metric: str
-    value: float | None
-    baseline: float | None
-    delta: float | None
-    limit: str
-    status: str
-    detail: str = ""
-    compared: bool = False   # a baseline comparison happened (not recorded, missing or stale)
+class _Verdict:
+    """The baseline comparison of one metric, before it is combined with the bounds."""
 
-    def to_json(self) -> dict:
-        return asdict(self)
+    status: Status
+    base: float | None = None
+    bounds: Bounds = (None, None)
+    problems: tuple[str, ...] = ()
+    compared: bool = False
 
 
 def mean(values: Sequence[float | None] | None) -> float | None:
-    present = [v for v in values or () if v is not None and math.isfinite(v)]
+    present = _present(values)
     return sum(present) / len(present) if present else None
+
+
+def _present(values: Sequence[float | None] | None) -> list[float]:
+    return [v for v in values or () if v is not None and math.isfinite(v)]
 
 
 def margin(metric: Metric, check: BaselineCheck, baseline: float) -> float:
@@ -63,87 +55,94 @@ def margin(metric: Metric, check: BaselineCheck, baseline: float) -> float:
     return max(absolute, relative * abs(baseline))
 
 
-def _present(values) -> list[float]:
-    return [v for v in values or () if v is not None and math.isfinite(v)]
+def check_metric(case: str, metric: Metric, expectation: Expectation, values: Values,
+                 baseline: BaselineView, relaxed: bool, updating: bool,
+                 alpha: float = DEFAULT_FALSE_ALARM_RATE) -> Row:
+    """One metric's row; `alpha` is its share of the case's false-alarm probability.
 
-
-def check_metric(case: str, metric: Metric, expectation: Expectation,
-                 values: Sequence, baseline: BaselineView, relaxed: bool,
-                 updating: bool, alpha: float = DEFAULT_FALSE_ALARM_RATE) -> Row:
-    """One metric's row; `alpha` is its share of the case's false-alarm probability."""
+    A failed bound (FAIL) outranks what the baseline says; the baseline's verdict outranks a
+    plain pass; a relaxed convergence metric that passes is KNOWN.
+    """
     if metric.curve:
         return _check_curve(case, metric, expectation, values, baseline, updating)
     value = mean(values)
-    compared = False
-    problems: list[str] = []
-    status = PASS
-    lower, upper = None, None
-    if not (relaxed and metric.convergence):
-        lower, upper = expectation.min, expectation.max
+    lower, upper = (None, None) if relaxed and metric.convergence else \
+        (expectation.min, expectation.max)
+    bound_problems = _bound_problems(value, lower, upper)
+    verdict = _baseline_verdict(metric, expectation.baseline, value, values, baseline, updating,
+                                alpha)
+    if bound_problems:
+        status = Status.FAIL
+    elif verdict.status is not Status.PASS:
+        status = verdict.status
+    else:
+        status = Status.KNOWN if relaxed and metric.convergence else Status.PASS
+    lower, upper = _tighter(lower, upper, verdict.bounds)
+    delta = value - verdict.base if value is not None and verdict.base is not None else None
+    return Row(case, metric.name, value, verdict.base, delta, _limit_text(lower, upper, metric.unit),
+               status, "; ".join([*bound_problems, *verdict.problems]), verdict.compared,
+               metric.unit)
+
+
+def _bound_problems(value: float | None, lower: float | None, upper: float | None) -> list[str]:
+    problems = []
     if lower is not None and (value is None or value < lower):
         problems.append(f"below the minimum {format_value(lower)}")
     if upper is not None and (value is None or value > upper):
         problems.append(f"above the maximum {format_value(upper)}")
-    if problems:
-        status = FAIL
+    return problems
 
-    base = mean(baseline.metrics.get(metric.name)) if baseline.metrics else None
-    delta = value - base if value is not None and base is not None else None
-    check = expectation.baseline
-    if check is not None and updating:
-        status = status if status == FAIL else RECORDED
-    elif check is not None and baseline.state != "ok":
-        problems.append(baseline.detail)
-        base, delta = None, None
-        if status != FAIL:
-            status = {"stale": STALE, "not-comparable": NOT_COMPARABLE}.get(baseline.state, MISSING)
-    elif check is not None:
-        compared = True
-        noise = None
-        if metric.noise_floor is not None and baseline.metrics:
-            noise = seed_margin(_present(values), _present(baseline.metrics.get(metric.name)),
-                                metric.noise_floor, alpha, check.two_sided)
-        verdict, bound = _compare(metric, check, value, base, noise.margin if noise else 0.0)
-        if noise is not None and verdict in (REGRESSION, CHANGED):
+
+def _baseline_verdict(metric: Metric, check: BaselineCheck | None, value: float | None,
+                      values: Values, baseline: BaselineView, updating: bool,
+                      alpha: float) -> _Verdict:
+    stored = baseline.metrics.get(metric.name) if baseline.metrics else None
+    if check is None:
+        return _Verdict(Status.PASS, mean(stored))
+    if updating:
+        return _Verdict(Status.RECORDED, mean(stored))
+    if baseline.state is not BaselineState.OK:
+        return _Verdict(baseline.state.status, problems=(baseline.detail,))
+    base = mean(stored)
+    noise = None
+    if metric.noise_floor is not None and baseline.metrics:
+        noise = seed_margin(_present(values), _present(stored), metric.noise_floor, alpha,
+                            check.two_sided)
+    status, bounds = _compare(metric, check, value, base, noise.margin if noise else 0.0)
+    problems: list[str] = []
+    if status in (Status.REGRESSION, Status.CHANGED):
+        if noise is not None:
             problems.append(noise.describe())
-        if verdict in (REGRESSION, CHANGED):
-            problems.append(f"{'worse than' if verdict == REGRESSION else 'changed from'} "
-                            f"the baseline {format_with_unit(base, metric.unit)} by more than "
-                            f"the tolerance")
-            status = FAIL if status == FAIL else verdict
-        elif verdict == IMPROVED and status == PASS:
-            status = IMPROVED
-        lower, upper = _tighter(metric, lower, upper, bound)
-    if status == PASS and relaxed and metric.convergence:
-        status = KNOWN
-    return Row(case, metric.name, value, base, delta, _limit_text(lower, upper, metric.unit), status,
-               "; ".join(problems), compared)
+        problems.append(f"{'worse than' if status is Status.REGRESSION else 'changed from'} "
+                        f"the baseline {format_with_unit(base, metric.unit)} by more than "
+                        f"the tolerance")
+    return _Verdict(status, base, bounds, tuple(problems), compared=True)
 
 
-def mean_curve(curves: Sequence[Sequence[float | None]] | None) -> list[float | None]:
+def mean_curve(curves: Sequence[Sequence[float | None] | None] | None) -> list[float | None]:
     """Point by point mean over seeds of per-seed curves."""
-    curves = [c for c in curves or () if c is not None]
-    if not curves or len({len(c) for c in curves}) != 1:
+    present = [c for c in curves or () if c is not None]
+    if not present or len({len(c) for c in present}) != 1:
         return []
-    return [mean(points) for points in zip(*curves)]
+    return [mean(points) for points in zip(*present)]
 
 
-def _check_curve(case: str, metric: Metric, expectation: Expectation, values: Sequence,
+def _check_curve(case: str, metric: Metric, expectation: Expectation, values: Values,
                  baseline: BaselineView, updating: bool) -> Row:
     """A curve against the baseline's: its largest deviation, in the curve's own units."""
     check = expectation.baseline or BaselineCheck()
     limit = check.tolerance if check.tolerance is not None else metric.tolerance
-    limit_text = f"<= {format_value(limit)}"
+    row = functools.partial(Row, case, metric.name, limit=f"<= {format_value(limit)}",
+                            unit=metric.unit)
     if updating:
-        return Row(case, metric.name, None, None, None, limit_text, RECORDED)
-    if baseline.state != "ok":
-        status = {"stale": STALE, "not-comparable": NOT_COMPARABLE}.get(baseline.state, MISSING)
-        return Row(case, metric.name, None, None, None, limit_text, status, baseline.detail)
+        return row(None, None, None, status=Status.RECORDED)
+    if baseline.state is not BaselineState.OK:
+        return row(None, None, None, status=baseline.state.status, detail=baseline.detail)
     current = mean_curve(values)
     stored = mean_curve(baseline.metrics.get(metric.name) if baseline.metrics else None)
     if len(current) != len(stored):
-        return Row(case, metric.name, None, None, None, limit_text, CHANGED,
-                   f"{len(current)} points against {len(stored)} in the baseline", compared=True)
+        return row(None, None, None, status=Status.CHANGED, compared=True,
+                   detail=f"{len(current)} points against {len(stored)} in the baseline")
     worst, where = 0.0, None
     for index, (now, then) in enumerate(zip(current, stored)):
         if now is None and then is None:
@@ -152,32 +151,36 @@ def _check_curve(case: str, metric: Metric, expectation: Expectation, values: Se
         if gap > worst:
             worst, where = gap, index
     if where is None or worst <= limit:
-        return Row(case, metric.name, worst, None, None, limit_text, PASS, compared=True)
+        return row(worst, None, None, status=Status.PASS, compared=True)
     detail = (f"largest change at point {where + 1} of {len(current)}: "
               f"{format_value(current[where])} against {format_value(stored[where])}")
-    return Row(case, metric.name, worst, None, None, limit_text, CHANGED, detail, compared=True)
+    return row(worst, None, None, status=Status.CHANGED, detail=detail, compared=True)
 
 
 def _compare(metric: Metric, check: BaselineCheck, value: float | None,
-             base: float | None, noise: float) -> tuple[str, tuple[float | None, float | None]]:
+             base: float | None, noise: float) -> tuple[Status, Bounds]:
     """Verdict against the baseline, and the (low, high) bounds it implies."""
     if base is None and value is None:
-        return PASS, (None, None)
+        return Status.PASS, (None, None)
     if base is None:
         # e.g. steps_to_converge: nothing converged before, something does now.
-        return (CHANGED if check.two_sided else IMPROVED), (None, None)
+        return (Status.CHANGED if check.two_sided else Status.IMPROVED), (None, None)
     if value is None:
-        return (CHANGED if check.two_sided else REGRESSION), (None, None)
+        return (Status.CHANGED if check.two_sided else Status.REGRESSION), (None, None)
     allowed = max(margin(metric, check, base), noise)
     low, high = base - allowed, base + allowed
     if check.two_sided:
-        return (PASS if low <= value <= high else CHANGED), (low, high)
+        return (Status.PASS if low <= value <= high else Status.CHANGED), (low, high)
     if metric.higher_is_better:
-        return (REGRESSION if value < low else IMPROVED if value > high else PASS), (low, None)
-    return (REGRESSION if value > high else IMPROVED if value < low else PASS), (None, high)
+        worse, better = value < low, value > high
+        bounds: Bounds = (low, None)
+    else:
+        worse, better = value > high, value < low
+        bounds = (None, high)
+    return (Status.REGRESSION if worse else Status.IMPROVED if better else Status.PASS), bounds
 
 
-def _tighter(metric, lower, upper, bound):
+def _tighter(lower: float | None, upper: float | None, bound: Bounds) -> Bounds:
     low, high = bound
     if low is not None:
         lower = low if lower is None else max(lower, low)
@@ -197,9 +200,9 @@ def _limit_text(lower: float | None, upper: float | None, unit: str = "") -> str
     return ""
 
 
-def check_case(case: str, metrics: Mapping[str, Sequence[float | None]],
-               expect: Mapping[str, Expectation], definitions: Mapping[str, Metric],
-               baseline: BaselineView, known_reason: str | None, updating: bool,
+def check_case(case: str, metrics: Mapping[str, Values], expect: Mapping[str, Expectation],
+               definitions: Mapping[str, Metric], baseline: BaselineView,
+               known_reason: str | None, updating: bool,
                false_alarm_rate: float = DEFAULT_FALSE_ALARM_RATE) -> list[Row]:
     """Every expectation of a case; `known_reason` says why it is not expected to converge.
 
@@ -213,7 +216,7 @@ def check_case(case: str, metrics: Mapping[str, Sequence[float | None]],
     for name, expectation in expect.items():
         row = check_metric(case, definitions[name], expectation, metrics.get(name, ()), baseline,
                            known_reason is not None, updating, alpha)
-        if row.status == KNOWN:
+        if row.status is Status.KNOWN:
             row = dataclasses.replace(row, detail=f"not expected to converge: {known_reason}")
         rows.append(row)
     return rows
@@ -222,12 +225,10 @@ def check_case(case: str, metrics: Mapping[str, Sequence[float | None]],
 def failure_message(rows: Sequence[Row], divergence: str | None,
                     baseline: BaselineView) -> str | None:
     """The text a failing case shows: each violation with what was compared."""
-    lines = []
-    if divergence:
-        lines.append(divergence)
+    lines = [divergence] if divergence else []
     for row in rows:
-        if row.status in FAILING and row.status != DIVERGED:  # stated once, above
-            show = functools.partial(format_with_unit, unit=_unit_of(row.metric))
+        if row.status in FAILING and row.status is not Status.DIVERGED:  # stated once, above
+            show = functools.partial(format_with_unit, unit=row.unit)
             text = f"{row.metric}: {row.status}: value {show(row.value)}"
             if row.baseline is not None:
                 delta = show(row.delta)
@@ -245,13 +246,6 @@ def failure_message(rows: Sequence[Row], divergence: str | None,
     return "\n".join(lines)
 
 
-def _unit_of(metric: str) -> str:
-    from pytest_optbench.gate.metrics import ALL_METRICS
-
-    known = ALL_METRICS.get(metric)
-    return known.unit if known else ""
-
-
-def provenance_text(provenance: Mapping) -> str:
+def provenance_text(provenance: Mapping[str, Any]) -> str:
     keys = ("torch", "optbench", "device", "dtype", "recorded")
     return ", ".join(f"{k} {provenance[k]}" for k in keys if provenance.get(k))

@@ -21,57 +21,6 @@ class Metric:
     unit: str = ""            # "s", "B", "/s", "B/s" or "%": how the table shows values
 
 
-ANALYTIC_METRICS: dict[str, Metric] = {m.name: m for m in [
-    Metric("converged_fraction", True,
-           "fraction of start points that meet the convergence criterion at the end",
-           tolerance=0.05, rel_tolerance=0.0, convergence=True),
-    Metric("final_loss", False, "median over start points of the loss after the last step",
-           tolerance=1e-8, rel_tolerance=0.5, convergence=True),
-    Metric("distance", False,
-           "median over start points of the distance to the nearest global minimum at the end",
-           tolerance=1e-3, rel_tolerance=0.25, convergence=True),
-    Metric("steps_to_converge", False,
-           "median over converged start points of the step from which the criterion holds",
-           tolerance=5.0, rel_tolerance=0.1, convergence=True),
-    # Deterministic runs reproduce their whole loss curve, so the curve is a fingerprint of the
-    # optimizer's arithmetic: a changed learning rate or a dropped bias correction moves it even
-    # where every end-of-run number stays the same. Values are decades (log10 of the loss gap).
-    Metric("trajectory", False,
-           "median over start points of log10(loss - minimum) at log-spaced steps, in decades",
-           tolerance=0.1, rel_tolerance=0.0, curve=True),
-]}
-
-
-DATA_METRICS: dict[str, Metric] = {m.name: m for m in [
-    Metric("test_accuracy", True, "accuracy on the test set after the last step",
-           tolerance=0.0, rel_tolerance=0.0, convergence=True, noise_floor=0.001),
-    Metric("test_loss", False, "mean cross-entropy on the test set after the last step",
-           tolerance=0.0, rel_tolerance=0.0, convergence=True, noise_floor=0.005),
-    Metric("train_loss", False, "mean training loss over the last epoch (or evaluation interval)",
-           tolerance=0.0, rel_tolerance=0.0, convergence=True, noise_floor=0.005),
-    Metric("epochs_to_target", False, "epochs until the test accuracy first reached the target",
-           tolerance=0.0, rel_tolerance=0.0, convergence=True, noise_floor=0.25),
-    Metric("time_to_target", False,
-           "training seconds until the test accuracy first reached the target (device-bound)",
-           tolerance=0.0, rel_tolerance=0.25, convergence=True, noise_floor=0.05),
-]}
-
-TIMING_METRICS: dict[str, Metric] = {m.name: m for m in [
-    Metric("step_time", False, "median seconds per optimizer step", tolerance=0.0,
-           rel_tolerance=0.25, unit="s"),
-    Metric("params_per_s", True, "parameters updated per second", tolerance=0.0,
-           rel_tolerance=0.25, unit="/s"),
-    Metric("bytes_per_s", True, "bytes moved per second (reads and writes of parameters, "
-           "gradients and state)", tolerance=0.0, rel_tolerance=0.25, unit="B/s"),
-    Metric("bandwidth_share", True, "bytes per second as a share of the device's bandwidth",
-           tolerance=0.0, rel_tolerance=0.25, unit="%"),
-    Metric("peak_memory", False, "memory the step allocates at most, beyond its inputs and state",
-           tolerance=float(2 ** 20), rel_tolerance=0.1, unit="B"),
-]}
-
-ALL_METRICS: dict[str, Metric] = {**ANALYTIC_METRICS, **DATA_METRICS, **TIMING_METRICS}
-
-
 def format_with_unit(value: float | None, unit: str) -> str:
     """Times in us/ms/s, bytes in KiB/MiB/GiB, rates with k/M/G, shares in percent."""
     if value is None or not unit:

@@ -2,49 +2,66 @@
 
 from __future__ import annotations
 
+import datetime
 from collections import defaultdict
 from pathlib import Path
+from typing import Any, Sequence
 
-from pytest_optbench.gate.baselines import WriteSummary, atomic_write, dumps, make_entry, write_entries
+from pytest_optbench.gate.baselines import WriteSummary, atomic_write, dumps, make_entry, \
+    write_entries
+from pytest_optbench.gate.record import CaseResult, Outcome
+
+RESULTS_FORMAT = 1
 
 
 class SessionResults:
-    def __init__(self):
-        self._by_node: dict[str, dict] = {}
+    def __init__(self) -> None:
+        self._by_node: dict[str, CaseResult] = {}
 
-    def add(self, result: dict) -> None:
-        self._by_node[result["nodeid"]] = result
+    def add(self, result: CaseResult) -> None:
+        self._by_node[result.nodeid] = result
 
     @property
-    def results(self) -> list[dict]:
+    def results(self) -> list[CaseResult]:
         return [self._by_node[k] for k in sorted(self._by_node)]
 
-    def recordable(self) -> tuple[list[dict], list[dict]]:
+    def recordable(self) -> tuple[list[CaseResult], list[CaseResult]]:
         """Results that may become baselines, and those that may not (diverged, errored)."""
         good, bad = [], []
         for result in self.results:
-            if result["status"] in ("passed", "failed") and not result.get("divergence"):
+            if result.measured and not result.divergence:
                 good.append(result)
-            elif result["status"] != "skipped":
+            elif result.status is not Outcome.SKIPPED:
                 bad.append(result)
         return good, bad
 
     def write_baselines(self) -> list[WriteSummary]:
         good, _ = self.recordable()
-        by_file: dict[str, dict] = defaultdict(lambda: defaultdict(dict))
+        by_file: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
         suites: dict[str, str] = {}
         for result in good:
-            curve = result["curves"].get("mean") if result["kind"] == "data" else None
-            entry = make_entry(result["config_hash"], result["seeds"], result["metrics"],
-                               result["provenance"], curve)
-            by_file[result["baseline_file"]][result["baseline_context"]][result["case"]] = entry
-            suites[result["baseline_file"]] = result["suite"]
+            assert result.baseline_context is not None and result.provenance is not None
+            # A mean learning curve, where the kind records one, is kept for plots.
+            entry = make_entry(result.config_hash, result.seeds, result.metrics,
+                               result.provenance, result.curves.get("mean"))
+            by_file[result.baseline_file][result.baseline_context.format()][result.case] = entry
+            suites[result.baseline_file] = result.suite
         return [write_entries(Path(path), suites[path], updates)
                 for path, updates in sorted(by_file.items())]
 
     def write_json(self, path: Path, complete: bool, exitstatus: int,
                    selected: int | None = None) -> None:
-        from pytest_optbench.report.files import results_document
-
         atomic_write(Path(path), dumps(results_document(self.results, complete, exitstatus,
                                                         selected)))
+
+
+def results_document(results: Sequence[CaseResult], complete: bool, exitstatus: int,
+                     selected: int | None = None) -> dict[str, Any]:
+    return {
+        "optbench_results": RESULTS_FORMAT,
+        "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "complete": complete,
+        "exitstatus": exitstatus,
+        "selected": selected,   # optbench cases the session selected (None: not known)
+        "cases": [result.to_json() for result in results],
+    }

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping
+from typing import Any, Mapping
 
-from pytest_optbench.gate.baselines import describe_context
-from pytest_optbench.gate.checks import CHANGED, REGRESSION, BaselineView, Row, check_case
-from pytest_optbench.gate.metrics import ALL_METRICS, Metric
-from pytest_optbench.suite.spec import BaselineCheck, Expectation
+from pytest_optbench.gate.checks import BaselineView, check_case
+from pytest_optbench.gate.expectations import BaselineCheck, Expectation
+from pytest_optbench.gate.metrics import Metric
+from pytest_optbench.gate.record import BaselineContext, BaselineState, Outcome, Row, Status
 
-METRICS: dict[str, Metric] = ALL_METRICS
-NEW, REMOVED, STALE_CONFIG = "new", "removed", "stale"
+Key = tuple[str, BaselineContext, str]   # suite, context, case
 
 
 class InputError(Exception):
@@ -22,41 +21,59 @@ class InputError(Exception):
 
 @dataclass(frozen=True)
 class Record:
+    """One case's stored metrics, from a results file or a baseline file."""
+
     suite: str
-    context: str            # device type, and for real data the data's fingerprint
+    context: BaselineContext
     case: str
     config_hash: str
-    metrics: Mapping[str, list]
-    expect: Mapping[str, dict] | None       # from a results file: the suite's own tolerances
-    provenance: Mapping | None
+    metrics: Mapping[str, list[Any]]
+    expect: Mapping[str, dict[str, Any]] | None   # from a results file: the suite's tolerances
+    provenance: Mapping[str, Any] | None
 
     @property
-    def key(self) -> tuple[str, str, str]:
+    def key(self) -> Key:
         return self.suite, self.context, self.case
 
 
-def load_records(path: Path) -> dict[tuple, Record]:
+@dataclass
+class ComparedCase:
+    """One case of the comparison, as the table reads it (like a CaseResult)."""
+
+    suite: str
+    case: str
+    nodeid: str
+    rows: list[Row]
+    status: Outcome
+    suite_file: str = ""
+    order: int = 0
+    metrics: dict[str, list[Any]] = field(default_factory=dict)
+
+
+def load_records(path: Path) -> dict[Key, Record]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
-    records: dict[tuple, Record] = {}
+    records: dict[Key, Record] = {}
     if isinstance(data, dict) and "optbench_baseline" in data:
         suite = data.get("suite") or Path(path).stem
-        for device_type, cases in data.get("entries", {}).items():
+        for context, cases in data.get("entries", {}).items():
             for case, entry in cases.items():
-                record = Record(suite, device_type, case, entry.get("config_hash", ""),
-                                entry.get("metrics", {}), None, entry.get("provenance"))
+                record = Record(suite, BaselineContext.parse(context), case,
+                                entry.get("config_hash", ""), entry.get("metrics", {}), None,
+                                entry.get("provenance"))
                 records[record.key] = record
     elif isinstance(data, dict) and "optbench_results" in data:
         for result in data.get("cases", []):
-            if "metrics" not in result:
-                continue  # skipped or errored: nothing was measured
-            record = Record(result["suite"], result.get("baseline_context", result["device_type"]),
-                            result["case"], result["config_hash"], result["metrics"],
-                            result.get("expect"), result.get("provenance"))
+            if result.get("status") not in (Outcome.PASSED, Outcome.FAILED):
+                continue  # skipped, untimed or errored: nothing was measured
+            context = result.get("baseline_context") or result["device_type"]
+            record = Record(result["suite"], BaselineContext.parse(context), result["case"],
+                            result["config_hash"], result["metrics"], result.get("expect"),
+                            result.get("provenance"))
             records[record.key] = record
     else:
         raise InputError(f"{path}: found neither an optbench results file (--optbench-json) nor "
@@ -64,44 +81,50 @@ def load_records(path: Path) -> dict[tuple, Record]:
     return records
 
 
-def compare(old: Mapping[tuple, Record], new: Mapping[tuple, Record],
-            device_type: str | None = None) -> list[dict]:
-    """Result-like records (as the table reads them), one per case in either file."""
-    keys = sorted(set(old) | set(new))
+def compare(old: Mapping[Key, Record], new: Mapping[Key, Record],
+            definitions: Mapping[str, Metric],
+            device_type: str | None = None) -> list[ComparedCase]:
+    """One compared case per case in either file, judged with `definitions` (metric by name)."""
+    keys = sorted(set(old) | set(new), key=lambda k: (k[0], k[1].format(), k[2]))
     if device_type:
-        keys = [k for k in keys if k[1].partition("|")[0] == device_type]
+        keys = [k for k in keys if k[1].device_type == device_type]
     compared = []
     for key in keys:
         before, after = old.get(key), new.get(key)
-        label = f"{key[2]} ({describe_context(key[1])})"
+        label = f"{key[2]} ({key[1].describe()})"
         if after is None:
-            rows = [Row(label, "-", None, None, None, "", REMOVED, "only in the old file")]
+            rows = [_note(label, Status.REMOVED, "only in the old file")]
         elif before is None:
-            rows = [Row(label, "-", None, None, None, "", NEW, "only in the new file")]
+            rows = [_note(label, Status.NEW, "only in the new file")]
         elif before.config_hash != after.config_hash:
-            rows = [Row(label, "-", None, None, None, "", STALE_CONFIG,
-                        "the configuration differs: not comparable")]
+            rows = [_note(label, Status.STALE_CONFIG, "the configuration differs: not comparable")]
         else:
-            rows = _metric_rows(label, before, after)
-        status = "failed" if any(r.status in (REGRESSION, CHANGED) for r in rows) else "passed"
-        compared.append({"suite": key[0], "suite_file": key[0], "case": label, "nodeid": "::".join(key),
-                         "order": 0, "status": status, "rows": [r.to_json() for r in rows]})
+            rows = _metric_rows(label, before, after, definitions)
+        failed = any(r.status in (Status.REGRESSION, Status.CHANGED) for r in rows)
+        compared.append(ComparedCase(key[0], label, "::".join((key[0], key[1].format(), key[2])),
+                                     rows, Outcome.FAILED if failed else Outcome.PASSED,
+                                     suite_file=key[0]))
     return compared
 
 
-def _metric_rows(label: str, before: Record, after: Record) -> list[Row]:
+def _note(label: str, status: Status, detail: str) -> Row:
+    return Row(label, "-", None, None, None, "", status, detail)
+
+
+def _metric_rows(label: str, before: Record, after: Record,
+                 definitions: Mapping[str, Metric]) -> list[Row]:
     """Each metric both files hold, with the suite's tolerances where NEW says them."""
     expect = {}
     for name in sorted(set(before.metrics) & set(after.metrics)):
-        if name not in METRICS:
+        if name not in definitions:
             continue
         stored = (after.expect or {}).get(name, {}).get("baseline")
         expect[name] = Expectation(baseline=BaselineCheck(**stored) if stored else BaselineCheck())
-    baseline = BaselineView("ok", before.metrics, before.provenance)
-    return check_case(label, after.metrics, expect, METRICS, baseline, known_reason=None,
+    baseline = BaselineView(BaselineState.OK, before.metrics, before.provenance)
+    return check_case(label, after.metrics, expect, definitions, baseline, known_reason=None,
                       updating=False)
 
 
-def has_regression(compared: list[dict]) -> bool:
-    return any(row["status"] in (REGRESSION, CHANGED) for r in compared for row in r["rows"])
-
+def has_regression(compared: list[ComparedCase]) -> bool:
+    return any(row.status in (Status.REGRESSION, Status.CHANGED)
+               for case in compared for row in case.rows)

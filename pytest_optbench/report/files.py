@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from pytest_optbench.gate.baselines import atomic_write, dumps
+from pytest_optbench.gate.record import CaseResult
+from pytest_optbench.gate.session import results_document
+from pytest_optbench.report.section import Contributions
 
-RESULTS_FORMAT = 1
 PLOTS_MISSING = ("Plots need matplotlib: pip install 'pytest-optbench[plot]'. The tables, "
                  "report.md and results.json do not.")
 
@@ -26,20 +27,9 @@ class ReportFiles:
         return f"report written to {self.folder}: {', '.join(self.files[:3])}{plots}"
 
 
-def results_document(results: Sequence[dict], complete: bool, exitstatus: int,
-                     selected: int | None = None) -> dict:
-    return {
-        "optbench_results": RESULTS_FORMAT,
-        "created": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "complete": complete,
-        "exitstatus": exitstatus,
-        "selected": selected,   # optbench cases the session selected (None: not known)
-        "cases": list(results),
-    }
-
-
-def write_report(results: Sequence[dict], folder: Path, complete: bool = True,
-                 exitstatus: int = 0, document: dict | None = None,
+def write_report(results: Sequence[CaseResult], folder: Path,
+                 contributions: Contributions = Contributions(), complete: bool = True,
+                 exitstatus: int = 0, document: dict[str, Any] | None = None,
                  selected: int | None = None) -> ReportFiles:
     """Write every file of the report; `document` reuses a results file read back."""
     if document is not None:
@@ -57,12 +47,13 @@ def write_report(results: Sequence[dict], folder: Path, complete: bool = True,
     except ImportError:
         report.note = PLOTS_MISSING
     else:
-        report.plots = draw_all(results, folder)
+        report.plots = draw_all(results, folder, contributions.figures)
+    sections = contributions.sections(results)
     atomic_write(folder / "report.md", markdown_report(
-        results, plots_note=report.note or ("Plots: see index.html beside this file."
-                                            if report.plots else ""),
+        results, sections, plots_note=report.note or ("Plots: see index.html beside this file."
+                                                      if report.plots else ""),
         selected=selected))
-    atomic_write(folder / "index.html", html_report(results, report.plots, folder,
+    atomic_write(folder / "index.html", html_report(results, sections, report.plots, folder,
                                                     plots_note=report.note, selected=selected))
     report.files = ["report.md", "results.json", "index.html"] + [name for _, name in report.plots]
     return report

@@ -7,7 +7,10 @@ import html
 from pathlib import Path
 from typing import Sequence
 
-from pytest_optbench.report.table import (HEADERS, PER_SEED, STEP_HEADERS, bandwidth_notes, run_warnings, split_cells, step_rows, summary_line)
+from pytest_optbench.gate.record import CaseResult
+from pytest_optbench.report.columns import PER_SEED
+from pytest_optbench.report.section import Section
+from pytest_optbench.report.table import HEADERS, run_warnings, split_cells, summary_line
 
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1400px; color: #222; }
@@ -25,7 +28,7 @@ summary { cursor: pointer; color: #555; margin: 0.5rem 0; }
 """
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], status_column: int) -> str:
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], status_column: int | None) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = []
     for row in rows:
@@ -37,7 +40,8 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], status_column:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def html_report(results: Sequence[dict], plots: Sequence[tuple[str, str]], folder: Path,
+def html_report(results: Sequence[CaseResult], sections: Sequence[Section],
+                plots: Sequence[tuple[str, str]], folder: Path,
                 title: str = "optbench report", plots_note: str = "",
                 selected: int | None = None) -> str:
     parts = [f"<h1>{html.escape(title)}</h1>", f"<p><b>{html.escape(summary_line(results))}</b></p>"]
@@ -52,10 +56,10 @@ def html_report(results: Sequence[dict], plots: Sequence[tuple[str, str]], folde
             fold = "" if attention else " open"
             parts.append(f"<details{fold}><summary>{len(calm)} passing rows</summary>"
                          f"{_table(headers, calm, status)}</details>")
-    steps = step_rows(results)
-    if steps:
-        parts += ["<h2>Step time</h2>", _table(STEP_HEADERS, steps, STEP_HEADERS.index("status"))]
-        parts += [f'<p class="note">{html.escape(n)}</p>' for n in bandwidth_notes(results)]
+    for section in sections:
+        parts += [f"<h2>{html.escape(section.title)}</h2>",
+                  _table(section.headers, section.rows, section.status_column)]
+        parts += [f'<p class="note">{html.escape(n)}</p>' for n in section.notes]
     if plots:
         parts.append("<h2>Plots</h2>")
     for caption, name in plots:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Sequence
 
-from pytest_optbench.report.table import HEADERS, STEP_HEADERS, run_warnings, split_cells, step_rows, summary_line
+from pytest_optbench.gate.record import CaseResult, Outcome
+from pytest_optbench.report.section import Section
+from pytest_optbench.report.table import HEADERS, TableCase, run_warnings, split_cells, summary_line
 
 NOTABLE_FIRST_LIMIT = 200   # rows listed in the open; the rest go under a <details> fold
 
@@ -19,7 +21,7 @@ def pipe_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     return "\n".join(lines)
 
 
-def markdown_table(results: Sequence[dict]) -> str:
+def markdown_table(results: Sequence[TableCase]) -> str:
     """Rows that need attention in the open, every other row folded away."""
     attention, calm = split_cells(results)
     parts = []
@@ -35,24 +37,26 @@ def markdown_table(results: Sequence[dict]) -> str:
     return "\n\n".join(parts)
 
 
-def markdown_report(results: Sequence[dict], title: str = "optbench", plots_note: str = "",
+def markdown_report(results: Sequence[CaseResult], sections: Sequence[Section] = (),
+                    title: str = "optbench", plots_note: str = "",
                     selected: int | None = None) -> str:
     warnings = run_warnings(results, selected)
     lines = [f"## {title}", "", f"**{summary_line(results)}**", ""]
     for warning in warnings:
         lines += ["> [!WARNING]", f"> {warning}", ""]
-    failing = [r for r in results if r.get("status") in ("failed", "error")]
+    failing = [r for r in results if r.status in (Outcome.FAILED, Outcome.ERROR)]
     if failing:
-        lines.append("Failing cases: " + ", ".join(f"`{r['nodeid']}`" for r in failing[:30])
+        lines.append("Failing cases: " + ", ".join(f"`{r.nodeid}`" for r in failing[:30])
                      + (f" and {len(failing) - 30} more" if len(failing) > 30 else ""))
         lines.append("")
     table = markdown_table(results)
     if table:
         lines += [table, ""]
-    steps = step_rows(results)
-    if steps:
-        lines += ["### Step time", "", pipe_table(STEP_HEADERS, steps), ""]
-    environments = sorted({_environment(r) for r in results if r.get("provenance")})
+    for section in sections:
+        lines += [f"### {section.title}", "", pipe_table(section.headers, section.rows), ""]
+        lines += [f"<sub>{note}</sub>" for note in section.notes]
+        lines += [""] if section.notes else []
+    environments = sorted({_environment(r.provenance) for r in results if r.provenance})
     if environments:
         lines += ["<sub>" + "; ".join(environments) + "</sub>", ""]
     if plots_note:
@@ -60,7 +64,6 @@ def markdown_report(results: Sequence[dict], title: str = "optbench", plots_note
     return "\n".join(lines)
 
 
-def _environment(result: dict) -> str:
-    p = result["provenance"]
+def _environment(p: dict[str, Any]) -> str:
     return f"torch {p.get('torch')}, {p.get('device')} ({p.get('device_type')}), " \
            f"pytest-optbench {p.get('optbench')}"

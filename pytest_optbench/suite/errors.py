@@ -8,7 +8,7 @@ from typing import Iterable, Sequence
 
 
 @dataclass(frozen=True)
-class Problem:
+class Finding:
     """One thing wrong with a suite file, located as precisely as the loader allows."""
 
     file: str
@@ -27,16 +27,16 @@ class Problem:
 
 
 class SuiteError(Exception):
-    """Every problem found in one suite file, reported together."""
+    """Every error found in one suite file, reported together."""
 
-    def __init__(self, problems: Sequence[Problem]):
-        self.problems = sorted(problems, key=lambda p: (p.file, p.line or 0, p.field))
+    def __init__(self, findings: Sequence[Finding]):
+        self.findings = sorted(findings, key=lambda p: (p.file, p.line or 0, p.field))
         super().__init__(self.format())
 
     def format(self) -> str:
-        count = len(self.problems)
-        head = f"{count} problem{'s' if count != 1 else ''} in suite file:"
-        return "\n".join([head, *("  " + p.format() for p in self.problems)])
+        count = len(self.findings)
+        head = f"{count} error{'s' if count != 1 else ''} in suite file:"
+        return "\n".join([head, *("  " + p.format() for p in self.findings)])
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:

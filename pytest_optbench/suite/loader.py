@@ -15,9 +15,9 @@ from typing import Any
 
 import yaml
 
-from pytest_optbench.suite.errors import Problem, SuiteError
+from pytest_optbench.suite.errors import Finding, SuiteError
 
-Path = tuple  # a tuple of mapping keys (str) and sequence indexes (int)
+KeyPath = tuple  # a tuple of mapping keys (str) and sequence indexes (int)
 
 _IMPLICIT = "tag:optbench:implicit"
 _STD = "tag:yaml.org,2002:"
@@ -39,9 +39,9 @@ class Document:
 
     file: str
     data: Any
-    lines: dict[Path, int] = field(default_factory=dict)
+    lines: dict[KeyPath, int] = field(default_factory=dict)
 
-    def line_of(self, path: Path) -> int | None:
+    def line_of(self, path: KeyPath) -> int | None:
         """The line of `path`, or of its nearest ancestor that exists in the file."""
         path = tuple(path)
         while path:
@@ -50,12 +50,12 @@ class Document:
             path = path[:-1]
         return self.lines.get((), 1)
 
-    def problem(self, path: Path, found: str, expected: str, hint: str | None = None,
-                field_name: str | None = None) -> Problem:
-        return Problem(self.file, self.line_of(path), field_name or dotted(path), found, expected, hint)
+    def finding(self, path: KeyPath, found: str, expected: str, hint: str | None = None,
+                field_name: str | None = None) -> Finding:
+        return Finding(self.file, self.line_of(path), field_name or dotted(path), found, expected, hint)
 
 
-def dotted(path: Path) -> str:
+def dotted(path: KeyPath) -> str:
     parts: list[str] = []
     for part in path:
         if isinstance(part, int):
@@ -85,21 +85,21 @@ def load_text(text: str, file: str) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
         what = exc.problem or str(exc)
-        raise SuiteError([Problem(file, line, "(syntax)", f"invalid YAML: {what}",
+        raise SuiteError([Finding(file, line, "(syntax)", f"invalid YAML: {what}",
                                   "well-formed YAML")]) from None
     except yaml.YAMLError as exc:
-        raise SuiteError([Problem(file, None, "(syntax)", f"invalid YAML: {exc}",
+        raise SuiteError([Finding(file, None, "(syntax)", f"invalid YAML: {exc}",
                                   "well-formed YAML")]) from None
     finally:
         loader.dispose()
     doc = Document(file, None)
     if node is None:
-        raise SuiteError([Problem(file, 1, "(top level)", "an empty file",
+        raise SuiteError([Finding(file, 1, "(top level)", "an empty file",
                                   "a mapping that starts with 'optbench: 1'")])
     walker = _Walker(doc)
     doc.data = walker.walk(node, ())
-    if walker.problems:
-        raise SuiteError(walker.problems)
+    if walker.findings:
+        raise SuiteError(walker.findings)
     return doc
 
 
@@ -112,14 +112,14 @@ def load_file(path: str, display: str | None = None) -> Document:
 class _Walker:
     def __init__(self, doc: Document):
         self.doc = doc
-        self.problems: list[Problem] = []
+        self.findings: list[Finding] = []
         self.visited = 0
 
-    def fail(self, node: yaml.Node, path: Path, found: str, expected: str, hint: str | None = None):
-        self.problems.append(Problem(self.doc.file, node.start_mark.line + 1, dotted(path),
+    def fail(self, node: yaml.Node, path: KeyPath, found: str, expected: str, hint: str | None = None):
+        self.findings.append(Finding(self.doc.file, node.start_mark.line + 1, dotted(path),
                                      found, expected, hint))
 
-    def walk(self, node: yaml.Node, path: Path) -> Any:
+    def walk(self, node: yaml.Node, path: KeyPath) -> Any:
         self.visited += 1
         if self.visited > _MAX_NODES:
             if self.visited == _MAX_NODES + 1:
@@ -135,12 +135,12 @@ class _Walker:
             return [self.walk(item, path + (i,)) for i, item in enumerate(node.value)]
         return self.scalar(node, path)
 
-    def bad_tag(self, node: yaml.Node, path: Path) -> None:
+    def bad_tag(self, node: yaml.Node, path: KeyPath) -> None:
         self.fail(node, path, f"the tag {node.tag.replace(_STD, '!!')}",
                   "plain data (mappings, lists, strings, numbers, booleans, null)",
                   "suites cannot construct objects; remove the tag")
 
-    def mapping(self, node: yaml.MappingNode, path: Path) -> dict:
+    def mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict:
         if node.tag != _STD + "map":
             self.bad_tag(node, path)
         result: dict[str, Any] = {}
@@ -169,7 +169,7 @@ class _Walker:
                 result.setdefault(key, value)
         return result
 
-    def merge_source(self, node: yaml.Node, path: Path) -> dict:
+    def merge_source(self, node: yaml.Node, path: KeyPath) -> dict:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         merged: dict[str, Any] = {}
         for source in reversed(sources):  # earlier sources win, as in YAML's merge key
@@ -180,7 +180,7 @@ class _Walker:
             merged.update(self.walk(source, path))
         return merged
 
-    def scalar(self, node: yaml.ScalarNode, path: Path) -> Any:
+    def scalar(self, node: yaml.ScalarNode, path: KeyPath) -> Any:
         text = node.value
         tag = node.tag
         if tag == _IMPLICIT:

@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from pytest_optbench.suite.errors import Problem, did_you_mean, describe, one_of
-from pytest_optbench.suite.loader import Document, Path
+from pytest_optbench.suite.errors import Finding, did_you_mean, describe, one_of
+from pytest_optbench.suite.loader import Document, KeyPath
 from pytest_optbench.suite.resolve import UnresolvedName, default_isolation, keyword_parameters, resolve_optimizer,  resolve_scheduler
 from pytest_optbench.suite.spec import RESERVED_OPTIMIZER_KEYS, OptimizerEntry, validate
 
@@ -40,17 +40,17 @@ def split_entry(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def check_entry(doc: Document, key: str, raw: dict[str, Any],
-                problems: list[Problem]) -> ResolvedOptimizer | None:
+                findings: list[Finding]) -> ResolvedOptimizer | None:
     path = ("optimizers", key)
     reserved, hyper = split_entry(raw)
-    before = len(problems)
-    entry = validate(OptimizerEntry, reserved, doc, path, problems)
+    before = len(findings)
+    entry = validate(OptimizerEntry, reserved, doc, path, findings)
     if entry is None:
         return None
     try:
         cls = resolve_optimizer(entry.class_)
     except UnresolvedName as exc:
-        problems.append(doc.problem(path + ("class",), exc.found, exc.expected, exc.hint))
+        findings.append(doc.finding(path + ("class",), exc.found, exc.expected, exc.hint))
         return None
     accepted, open_ended = keyword_parameters(cls, skip=("params",))
     resolved = ResolvedOptimizer(
@@ -60,72 +60,72 @@ def check_entry(doc: Document, key: str, raw: dict[str, Any],
         isolation=entry.start_isolation or default_isolation(entry.class_),
         problems=entry.problems, accepted=accepted, open_ended=open_ended)
     check_parts(doc, path, resolved, hyper, resolved.grid, resolved.param_groups,
-                resolved.schedule, problems)
-    if len(problems) == before:
+                resolved.schedule, findings)
+    if len(findings) == before:
         for variant in grid_points(resolved.grid):
             message = trial_construct(resolved, {**hyper, **variant}, resolved.param_groups,
                                       resolved.schedule)
             if message:
-                problems.append(doc.problem(path, message, "hyperparameters the class accepts"))
+                findings.append(doc.finding(path, message, "hyperparameters the class accepts"))
                 break
     return resolved
 
 
-def check_parts(doc: Document, path: Path, opt: ResolvedOptimizer, hyper: dict, grid: dict,
-                groups: list[dict], schedule: dict | None, problems: list[Problem]) -> None:
+def check_parts(doc: Document, path: KeyPath, opt: ResolvedOptimizer, hyper: dict, grid: dict,
+                groups: list[dict], schedule: dict | None, findings: list[Finding]) -> None:
     """Names in hyperparameters, grid, parameter groups and schedule, against the classes."""
-    check_names(doc, path, opt, hyper, problems, reserved=RESERVED_OPTIMIZER_KEYS)
-    check_names(doc, path + ("grid",), opt, grid, problems)
+    check_names(doc, path, opt, hyper, findings, reserved=RESERVED_OPTIMIZER_KEYS)
+    check_names(doc, path + ("grid",), opt, grid, findings)
     for index, group in enumerate(groups):
         group_path = path + ("param_groups", index)
         if not isinstance(group, dict):
-            problems.append(doc.problem(group_path, describe(group), "a mapping for one group"))
+            findings.append(doc.finding(group_path, describe(group), "a mapping for one group"))
             continue
         dims, match = group.get("dims"), group.get("match")
         if "dims" in group and not (isinstance(dims, list) and dims
                                     and all(type(d) is int and d >= 0 for d in dims)):
-            problems.append(doc.problem(group_path + ("dims",), describe(dims),
+            findings.append(doc.finding(group_path + ("dims",), describe(dims),
                                         "a non-empty list of coordinate indexes, e.g. [0, 1]"))
         if "match" in group and not _is_pattern(match):
-            problems.append(doc.problem(group_path + ("match",), describe(match),
+            findings.append(doc.finding(group_path + ("match",), describe(match),
                                         "a regular expression over parameter names, e.g. 'bias'"))
         check_names(doc, group_path, opt, {k: v for k, v in group.items() if k not in GROUP_KEYS},
-                    problems, reserved=GROUP_KEYS)
+                    findings, reserved=GROUP_KEYS)
     if schedule is not None:
-        check_schedule(doc, path + ("schedule",), schedule, problems)
+        check_schedule(doc, path + ("schedule",), schedule, findings)
 
 
-def check_names(doc: Document, path: Path, opt: ResolvedOptimizer, values: dict,
-                problems: list[Problem], reserved: tuple[str, ...] = ()) -> None:
+def check_names(doc: Document, path: KeyPath, opt: ResolvedOptimizer, values: dict,
+                findings: list[Finding], reserved: tuple[str, ...] = ()) -> None:
     if opt.open_ended:
         return
     for name in values:
         if name not in opt.accepted:
-            problems.append(doc.problem(
+            findings.append(doc.finding(
                 path + (name,), f"unknown parameter '{name}' of {describe_class(opt)}",
                 one_of(opt.accepted), did_you_mean(name, [*opt.accepted, *reserved])))
 
 
-def check_schedule(doc: Document, path: Path, schedule: dict, problems: list[Problem]) -> None:
+def check_schedule(doc: Document, path: KeyPath, schedule: dict, findings: list[Finding]) -> None:
     name = schedule.get("class")
     if not isinstance(name, str):
-        problems.append(doc.problem(path + ("class",), describe(name),
+        findings.append(doc.finding(path + ("class",), describe(name),
                                     "a scheduler class, e.g. StepLR or 'package.module:Class'"))
         return
     try:
         cls = resolve_scheduler(name)
     except UnresolvedName as exc:
-        problems.append(doc.problem(path + ("class",), exc.found, exc.expected, exc.hint))
+        findings.append(doc.finding(path + ("class",), exc.found, exc.expected, exc.hint))
         return
     accepted, open_ended = keyword_parameters(cls, skip=("optimizer",))
     if schedule.get("interval", "step") not in ("step", "epoch"):
-        problems.append(doc.problem(path + ("interval",), describe(schedule["interval"]),
+        findings.append(doc.finding(path + ("interval",), describe(schedule["interval"]),
                                     "step or epoch"))
     if open_ended:
         return
     for key in schedule:
         if key not in SCHEDULE_KEYS and key not in accepted:
-            problems.append(doc.problem(path + (key,), f"unknown parameter '{key}' of {name}",
+            findings.append(doc.finding(path + (key,), f"unknown parameter '{key}' of {name}",
                                         one_of(accepted), did_you_mean(key, [*accepted, *SCHEDULE_KEYS])))
 
 

@@ -1,1 +1,67 @@
-"""Analytic test functions: batched multi-start runs and their metrics."""
+"""Analytic test functions: every start point of every seed in one batched run."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, cast
+
+from pytest_optbench.gate.record import BaselineContext, CaseResult
+from pytest_optbench.kinds.analytic.config import AnalyticConfig
+from pytest_optbench.kinds.analytic.metrics import METRICS
+from pytest_optbench.kinds.analytic.problem import check_problem
+from pytest_optbench.kinds.analytic.spec import AnalyticFields
+from pytest_optbench.kinds.base import CheckedProblem, Figures, GroupRule, KindDefaults, Measured
+
+if TYPE_CHECKING:
+    from pytest_optbench.options import OptbenchOptions
+    from pytest_optbench.report.plots import Style
+    from pytest_optbench.suite.build import BuildContext
+    from pytest_optbench.suite.cases import Case
+    from pytest_optbench.suite.errors import Finding
+    from pytest_optbench.suite.loader import Document, KeyPath
+    from pytest_optbench.suite.spec import SuiteHeader
+
+
+class AnalyticKind(KindDefaults):
+    name = "analytic"
+    marker = "function"
+    title = "an analytic test function"
+    description = "an optbench case on an analytic test function"
+    fields = AnalyticFields
+    metrics = METRICS
+
+    def check_problem(self, doc: Document, path: KeyPath, raw: dict[str, Any],
+                      header: SuiteHeader | None, context: BuildContext,
+                      findings: list[Finding]) -> CheckedProblem | None:
+        return check_problem(doc, path, raw, header.dtype if header else None, findings)
+
+    def group_rule(self, checked: CheckedProblem) -> GroupRule | None:
+        return GroupRule("dims", checked.dim)
+
+    def measure(self, case: Case, seeds: tuple[int, ...], device: Any,
+                options: OptbenchOptions, cache: dict[str, Any], benchmark: Any) -> Measured:
+        from pytest_optbench.kinds.analytic.runner import run_analytic
+        from pytest_optbench.kinds.analytic.summary import summarize, trajectory_sample
+
+        config = cast(AnalyticConfig, case.problem)
+        run = run_analytic(config, case.optimizer, seeds, device)
+        outcome = summarize(run, config.tol)
+        text = None
+        if outcome.divergence:
+            d = outcome.divergence
+            text = (f"DIVERGED: the loss became NaN or infinite at step {d['step']} (seed "
+                    f"{d['seed']}, start {d['start']}); {d['starts']} of {d['of']} starts "
+                    f"diverged")
+        return Measured(
+            outcome.metrics, BaselineContext(device.type), outcome.wall_time_s, outcome.steps_run,
+            outcome.divergence, text, outcome.curves,
+            details={"isolation": outcome.isolation, "starts": outcome.starts,
+                     "f_min": run.function.f_min, "trajectories": trajectory_sample(run)},
+            dtype=config.dtype)
+
+    def figures(self, results: list[CaseResult], styles: Mapping[str, Style]) -> Figures:
+        from pytest_optbench.kinds.analytic.figures import figures
+
+        return figures(results, styles)
+
+
+KIND = AnalyticKind()

@@ -13,7 +13,9 @@ from typing import Any, Callable
 
 import torch
 
-from pytest_optbench.suite.cases import AnalyticConfig, OptimizerConfig
+from pytest_optbench.kinds.analytic.config import AnalyticConfig
+
+from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.analytic.layouts import StartLayout
 from pytest_optbench.kinds.analytic.functions import FUNCTIONS, BoundFunction, bind_user_function
 from pytest_optbench.suite.resolve import OPTIMIZER_PER_START, TENSOR_PER_START, import_object, resolve_optimizer,  resolve_scheduler

@@ -1,1 +1,89 @@
-"""Real-data problems: datasets on the device, models, training, metrics."""
+"""Real-data problems: a small model trained on MNIST, Fashion-MNIST, CIFAR-10 or a folder."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Mapping, cast
+
+from pytest_optbench.gate.record import BaselineContext, CaseResult
+from pytest_optbench.kinds.base import CheckedProblem, Figures, KindDefaults, Measured
+from pytest_optbench.kinds.data.config import DataConfig
+from pytest_optbench.kinds.data.metrics import METRICS
+from pytest_optbench.kinds.data.problem import check_data_problem
+from pytest_optbench.kinds.data.spec import DataFields
+
+if TYPE_CHECKING:
+    from pytest_optbench.kinds.data.runner import DeviceData
+    from pytest_optbench.options import OptbenchOptions
+    from pytest_optbench.report.plots import Style
+    from pytest_optbench.suite.build import BuildContext
+    from pytest_optbench.suite.cases import Case
+    from pytest_optbench.suite.errors import Finding
+    from pytest_optbench.suite.loader import Document, KeyPath
+    from pytest_optbench.suite.spec import SuiteHeader
+
+
+class DataKind(KindDefaults):
+    name = "data"
+    marker = "dataset"
+    title = "a model trained on data"
+    description = "an optbench case that trains a model on a dataset"
+    fields = DataFields
+    metrics = METRICS
+
+    def check_problem(self, doc: Document, path: KeyPath, raw: dict[str, Any],
+                      header: SuiteHeader | None, context: BuildContext,
+                      findings: list[Finding]) -> CheckedProblem | None:
+        return check_data_problem(doc, path, raw, context.dataset_folders, findings)
+
+    def keywords(self, case: Case) -> set[str]:
+        return {cast(DataConfig, case.problem).dataset}
+
+    def measure(self, case: Case, seeds: tuple[int, ...], device: Any,
+                options: OptbenchOptions, cache: dict[str, Any], benchmark: Any) -> Measured:
+        from pytest_optbench.kinds.data.runner import run_data
+        from pytest_optbench.kinds.data.summary import summarize
+
+        config = cast(DataConfig, case.problem)
+        data = _on_device(config.dataset, options, device, cache)
+        outcome = summarize(run_data(config, case.optimizer, seeds, device, data))
+        text = None
+        if outcome.divergence:
+            d = outcome.divergence
+            text = (f"DIVERGED: the loss became NaN or infinite at epoch {d['epoch']}, step "
+                    f"{d['step']} (seed {d['seed']}); {d['seeds']} of {d['of']} seeds diverged")
+        source = data.data
+        return Measured(
+            outcome.metrics, BaselineContext(device.type, data=source.label), outcome.wall_time_s,
+            outcome.steps_run, outcome.divergence, text, outcome.curves,
+            details={"parameters": outcome.parameters},
+            provenance={"precision": config.precision, "data": {
+                "dataset": config.dataset, "source": source.source,
+                "location": source.location, "fingerprint": source.fingerprint}},
+            dtype=config.precision)
+
+    def figures(self, results: list[CaseResult], styles: Mapping[str, Style]) -> Figures:
+        from pytest_optbench.kinds.data.figures import figures
+
+        return figures(results, styles)
+
+
+def _on_device(name: str, options: OptbenchOptions, device: Any,
+               cache: dict[str, Any]) -> DeviceData:
+    """Each dataset is loaded once per process, and put on each device once."""
+    from pytest_optbench.kinds.data.datasets import load_dataset
+    from pytest_optbench.kinds.data.runner import DeviceData
+
+    folder = (options.dataset_folders or {}).get(name)
+    key = f"{name}:{folder or options.data_dir}"
+    loaded = cache.setdefault("loaded", {})
+    placed = cache.setdefault("placed", {})
+    if key not in loaded:
+        loaded[key] = load_dataset(name, options.data_dir, folder, options.download,
+                                   options.cache_dir)
+    if (key, str(device)) not in placed:
+        placed[(key, str(device))] = DeviceData.put(loaded[key], device)
+    found: DeviceData = placed[(key, str(device))]
+    return found
+
+
+KIND = DataKind()

@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from pytest_optbench.suite.cases import DataConfig, OptimizerConfig
+from pytest_optbench.kinds.data.config import DataConfig
+
+from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.data.augment import random_crop, random_flip
 from pytest_optbench.kinds.data.datasets import ImageData
 from pytest_optbench.suite.resolve import resolve_optimizer, resolve_scheduler

@@ -2,10 +2,10 @@
 
 pytest-benchmark reads a clock around each round of calls. A CUDA step returns as soon as its
 kernels are queued, so an unsynchronised clock measures launches, not work. Here every round is
-many steps, and on CUDA the clock synchronises the device before it is read
-(`cuda_synchronized_perf_counter`, handed to pytest-benchmark as its timer): the round's time is
-the time the device took, without a synchronisation inside each step. Gradients are fixed
-tensors made beforehand, so only the step is measured.
+many steps, and on CUDA the last step of each round waits for the device: the round's time is
+the time the device took, without a synchronisation inside every step, and pytest-benchmark's
+own clock needs no change. Gradients are fixed tensors made beforehand, so only the step is
+measured.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import math
 import time
 import weakref
 from dataclasses import asdict, dataclass
+from typing import Any, Callable
 
 import torch
 
@@ -22,15 +23,39 @@ from pytest_optbench.kinds.step_time.bandwidth import bytes_per_parameter, devic
 ROUND_SECONDS = 0.02      # at least this long per round: clock resolution does not matter
 MAX_SECONDS = 5.0         # per case, warm-up included, as far as the rounds allow
 ROUNDS, MIN_ROUNDS, WARMUP_ROUNDS = 20, 5, 2
-IMPLEMENTATIONS = ("default", "for-loop", "foreach", "fused")
+
 IMPLEMENTATION_FLAGS = {"default": {}, "for-loop": {"foreach": False}, "foreach": {"foreach": True},
                         "fused": {"fused": True}}
 
 
-def cuda_synchronized_perf_counter() -> float:
-    """time.perf_counter, read after every queued CUDA kernel has finished."""
-    torch.cuda.synchronize()
-    return time.perf_counter()
+def _clock(device: torch.device) -> Callable[[], float]:
+    """time.perf_counter, read after every queued kernel of `device` has finished."""
+    if device.type != "cuda":
+        return time.perf_counter
+
+    def synchronized() -> float:
+        torch.cuda.synchronize(device)
+        return time.perf_counter()
+    return synchronized
+
+
+def round_synchronized(step: Callable[[], Any], iterations: int,
+                       device: torch.device) -> Callable[[], None]:
+    """`step`, made to wait for the device after every `iterations` calls: the end of each of
+    pytest-benchmark's rounds (they run `iterations` calls between two readings of its clock)."""
+    calls = 0
+    if device.type != "cuda":
+        def unsynchronized() -> None:
+            step()
+        return unsynchronized
+
+    def run() -> None:
+        nonlocal calls
+        step()
+        calls += 1
+        if calls % iterations == 0:
+            torch.cuda.synchronize(device)
+    return run
 
 
 @dataclass
@@ -136,7 +161,7 @@ def time_step(benchmark, optimizer, params, device: torch.device,
               bandwidth_gbps: float | None = None) -> StepTiming:
     """Time `optimizer.step()` on `params` (whose gradients are set) with pytest-benchmark."""
     step = optimizer.step
-    clock = cuda_synchronized_perf_counter if device.type == "cuda" else time.perf_counter
+    clock = _clock(device)
     for _ in range(3):  # state creation, allocator warm-up, lazy imports
         step()
     implementation, peak = probe_step(optimizer, params, device)
@@ -146,11 +171,8 @@ def time_step(benchmark, optimizer, params, device: torch.device,
     steps_per_round = max(1, math.ceil(ROUND_SECONDS / one))
     rounds = max(MIN_ROUNDS, min(ROUNDS, int(MAX_SECONDS / (one * steps_per_round))))
 
-    def run():
-        step()
-
-    benchmark.pedantic(run, rounds=rounds, iterations=steps_per_round,
-                       warmup_rounds=WARMUP_ROUNDS)
+    benchmark.pedantic(round_synchronized(step, steps_per_round, device), rounds=rounds,
+                       iterations=steps_per_round, warmup_rounds=WARMUP_ROUNDS)
     count = sum(p.numel() for p in params)
     per_parameter = declared_bytes_per_parameter or bytes_per_parameter(optimizer, params)
     limit, source = device_bandwidth(device, bandwidth_gbps)

@@ -1,0 +1,100 @@
+"""`python -m pytest_optbench compare OLD NEW` and `report RESULTS --out DIR` (also the
+`optbench` command): the optbench table and report outside pytest."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pytest_optbench",
+                                     description="Work with stored optbench results and baselines.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    compare = commands.add_parser(
+        "compare", help="compare two results or baseline files",
+        description="Compare NEW against OLD, metric by metric, with the tolerances of the suite "
+                    "(taken from NEW when it is a results file) or the metrics' defaults. "
+                    "Either file may be a results file (--optbench-json) or a baseline file.")
+    compare.add_argument("old", type=Path, help="the reference: a results or baseline file")
+    compare.add_argument("new", type=Path, help="the file to judge: a results or baseline file")
+    compare.add_argument("--fail-on-regression", action="store_true",
+                         help="exit with status 1 when any metric got worse than allowed")
+    compare.add_argument("--device-type", choices=["cpu", "cuda"],
+                         help="compare only entries recorded on this device type")
+    compare.add_argument("-v", "--verbose", action="store_true", help="show every row")
+    compare.add_argument("--format", choices=["table", "markdown"], default="table",
+                         help="a terminal table (default) or GitHub Markdown, e.g. for a "
+                              "pull request or a CI job summary")
+    report = commands.add_parser(
+        "report", help="draw the report of a saved results file again",
+        description="Write report.md, results.json, index.html and the plots for a results file "
+                    "(--optbench-json, or the results.json of an earlier report), rerunning "
+                    "nothing.")
+    report.add_argument("results", type=Path, help="a results file")
+    report.add_argument("--out", type=Path, required=True, help="the folder to write")
+    return parser
+
+
+def run_compare(args: argparse.Namespace) -> int:
+    from pytest_optbench.kinds import metric_definitions
+    from pytest_optbench.report.compare import InputError, compare, has_regression, load_records
+    from pytest_optbench.report.table import render_table, summary_line
+
+    try:
+        old, new = load_records(args.old), load_records(args.new)
+    except InputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    compared = compare(old, new, metric_definitions(), args.device_type)
+    if not compared:
+        print("nothing to compare: neither file holds a case"
+              + (f" on {args.device_type}" if args.device_type else ""))
+        return 0
+    summary = summary_line(compared).replace("optbench:", f"compare {args.old} -> {args.new}:")
+    if args.format == "markdown":
+        from pytest_optbench.report.markdown import markdown_table
+
+        print(f"**{summary}**\n\n{markdown_table(compared)}")
+    else:
+        table = render_table(compared, verbose=args.verbose)
+        if table:
+            print(table)
+        print(summary)
+    if args.fail_on_regression and has_regression(compared):
+        return 1
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    import json
+
+    from pytest_optbench.contributions import contributions
+    from pytest_optbench.gate.record import CaseResult
+    from pytest_optbench.report.files import write_report
+
+    try:
+        document = json.loads(args.results.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        print(f"error: {args.results}: {exc}", file=sys.stderr)
+        return 2
+    if not isinstance(document, dict) or "optbench_results" not in document:
+        print(f"error: {args.results}: found no optbench results; expected a file written with "
+              f"--optbench-json or --optbench-report", file=sys.stderr)
+        return 2
+    results = [CaseResult.from_json(case) for case in document["cases"]]
+    report = write_report(results, args.out, contributions(), document=document)
+    print(report.describe())
+    if report.note:
+        print(report.note)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "compare":
+        return run_compare(args)
+    if args.command == "report":
+        return run_report(args)
+    return 2

@@ -1,0 +1,42 @@
+"""What the kinds add to the terminal summary and the reports: the one place that sorts results
+by kind and hands each kind its own."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from pytest_optbench.gate.record import CaseResult
+from pytest_optbench.report.section import Contributions, Section
+
+
+def _by_kind(results: Sequence[CaseResult]) -> dict[str, list[CaseResult]]:
+    from pytest_optbench.kinds import REGISTRY
+
+    groups: dict[str, list[CaseResult]] = {}
+    for result in results:
+        if result.kind in REGISTRY:
+            groups.setdefault(result.kind, []).append(result)
+    return groups
+
+
+def sections(results: Sequence[CaseResult]) -> list[Section]:
+    from pytest_optbench.kinds import kind
+
+    return [s for name, members in _by_kind(results).items() for s in kind(name).sections(members)]
+
+
+def notes(results: Sequence[CaseResult]) -> list[str]:
+    from pytest_optbench.kinds import kind
+
+    return [n for name, members in _by_kind(results).items() for n in kind(name).notes(members)]
+
+
+def figures(results: Sequence[CaseResult], styles: Any) -> list[Any]:
+    from pytest_optbench.kinds import kind
+
+    return [f for name, members in _by_kind(results).items()
+            for f in kind(name).figures(members, styles)]
+
+
+def contributions() -> Contributions:
+    return Contributions(sections=sections, notes=notes, figures=figures)

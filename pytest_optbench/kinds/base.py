@@ -1,0 +1,112 @@
+"""The Kind protocol: everything the plugin asks of one kind of case, in one place.
+
+A kind validates its own section of a suite (`ProblemKind`, what the suite builder needs),
+measures a case, and contributes its own tables and figures to reports. Nothing outside the
+kinds package tests which kind a case is: it asks the registry (`pytest_optbench.kinds`) for
+the kind by name and calls it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
+
+from pytest_optbench.gate.metrics import Metric
+from pytest_optbench.gate.record import BaselineContext, CaseResult
+from pytest_optbench.report.section import Section
+from pytest_optbench.suite.problem_kind import CheckedProblem, GroupRule, ProblemKind
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from pytest_optbench.options import OptbenchOptions
+    from pytest_optbench.report.plots import Style
+    from pytest_optbench.suite.cases import Case
+
+__all__ = ["CheckedProblem", "Figures", "GroupRule", "Kind", "KindDefaults", "Measured",
+           "Section"]
+
+
+@dataclass
+class Measured:
+    """What a kind's run of one case produced, before it is checked."""
+
+    metrics: dict[str, list[Any]]           # metric -> one value (or curve) per seed
+    context: BaselineContext                # which stored baselines are comparable
+    wall_time_s: float = 0.0
+    steps_run: int = 0
+    divergence: dict[str, Any] | None = None
+    divergence_text: str | None = None      # the DIVERGED line of the failure message
+    curves: dict[str, Any] = field(default_factory=dict)
+    details: dict[str, Any] = field(default_factory=dict)     # the kind's own, as JSON
+    provenance: dict[str, Any] = field(default_factory=dict)  # beyond versions and device
+    dtype: str = "float32"                  # the precision the case ran in, for provenance
+    unmeasured: str | None = None           # it ran, but nothing could be measured: why
+
+
+# (title, file name, draw): a figure a kind adds to reports, drawn only when it is written.
+Figures = list[tuple[str, str, Callable[[], "Figure | None"]]]
+
+
+class Kind(ProblemKind, Protocol):
+    """One kind of case, from its suite section to its report."""
+
+    description: str                        # the pytest marker's help text
+    metrics: Mapping[str, Metric]           # every metric its cases can gate
+    uses_benchmark: bool                    # its items take pytest-benchmark's fixture
+    # Stored results on another device are not comparable (rather than missing).
+    other_devices_not_comparable: bool
+
+    def keywords(self, case: Case) -> set[str]:
+        """Extra words `-k` matches for a case of this kind."""
+        ...
+
+    def benchmark_settings(self, case: Case, device_type: str) -> dict[str, Any]:
+        """pytest-benchmark marker settings for a case, when `uses_benchmark`."""
+        ...
+
+    def measure(self, case: Case, seeds: tuple[int, ...], device: Any,
+                options: OptbenchOptions, cache: dict[str, Any], benchmark: Any) -> Measured:
+        """Run the case. `cache` lives as long as the process, for this kind alone."""
+        ...
+
+    def sections(self, results: list[CaseResult]) -> list[Section]:
+        """Report tables of this kind's results (all of them are this kind's)."""
+        ...
+
+    def notes(self, results: list[CaseResult]) -> list[str]:
+        """Lines the terminal summary adds for this kind's results."""
+        ...
+
+    def figures(self, results: list[CaseResult], styles: Mapping[str, Style]) -> Figures:
+        """Figures of this kind's results, each drawn only when it is written."""
+        ...
+
+
+class KindDefaults:
+    """What most kinds do; a kind overrides what it does differently."""
+
+    uses_benchmark = False
+    other_devices_not_comparable = False
+
+    def group_rule(self, checked: CheckedProblem) -> GroupRule | None:
+        return GroupRule("match")
+
+    def variants(self, doc: Any, path: Any, key: str, checked: CheckedProblem, optimizer: Any,
+                 config: Any, findings: list[Any]) -> list[tuple[str, Any]]:
+        return [(f"{key}[{config.label}]", checked.configs[""])]
+
+    def keywords(self, case: Case) -> set[str]:
+        return set()
+
+    def benchmark_settings(self, case: Case, device_type: str) -> dict[str, Any]:
+        return {}
+
+    def sections(self, results: list[CaseResult]) -> list[Section]:
+        return []
+
+    def notes(self, results: list[CaseResult]) -> list[str]:
+        return []
+
+    def figures(self, results: list[CaseResult], styles: Mapping[str, Style]) -> Figures:
+        return []

@@ -1,0 +1,31 @@
+"""One optimizer step timed on a parameter set: shared by suites and the fixture."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import torch
+
+from pytest_optbench.kinds.step_time.params import PRESETS, make_parameters, shapes_for
+from pytest_optbench.kinds.step_time.timer import IMPLEMENTATION_FLAGS, StepTiming, time_step
+from pytest_optbench.suite.resolve import resolve_optimizer
+
+
+def parameter_spec(params: Any) -> dict[str, Any]:
+    """A mapping as in a suite, a preset's name ("resnet18") or a count ("10M", 10_000_000)."""
+    if isinstance(params, Mapping):
+        return dict(params)
+    return {"preset": params} if params in PRESETS else {"count": params}
+
+
+def time_optimizer(optimizer: str | type, params: Any, hyperparameters: Mapping[str, Any],
+                   device: torch.device, benchmark: Any, *, dtype: str = "float32",
+                   implementation: str = "default", seed: int = 0,
+                   bytes_per_param: float | None = None,
+                   bandwidth_gbps: float | None = None) -> StepTiming:
+    """Build `optimizer` on fixed parameters and gradients, and time its step."""
+    tensors = make_parameters(shapes_for(parameter_spec(params)), getattr(torch, dtype), device,
+                              seed=seed)
+    cls = resolve_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
+    instance = cls(tensors, **hyperparameters, **IMPLEMENTATION_FLAGS[implementation])
+    return time_step(benchmark, instance, tensors, device, bytes_per_param, bandwidth_gbps)

@@ -1,0 +1,193 @@
+"""One problem of a suite -> its cases: its kind's validation, then every optimizer
+configuration (overrides merged, grids expanded, parameter groups checked) and variant."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pytest_optbench.suite.cases import Case, OptimizerConfig, format_id_value, with_hash
+from pytest_optbench.suite.errors import Finding, describe, did_you_mean
+from pytest_optbench.suite.loader import Document, KeyPath
+from pytest_optbench.suite.optimizers import (ResolvedOptimizer, check_parts, grid_points,
+                                              split_entry, trial_construct)
+from pytest_optbench.suite.problem_kind import CheckedProblem, GroupRule, ProblemKind
+from pytest_optbench.suite.spec import ALL_OPTIMIZERS, SuiteHeader
+
+if TYPE_CHECKING:
+    from pytest_optbench.suite.build import BuildContext
+
+
+@dataclass
+class SuiteScope:
+    """What every problem of one suite shares while its cases are built."""
+
+    doc: Document
+    name: str
+    header: SuiteHeader | None
+    optimizers: dict[str, ResolvedOptimizer | None]
+    seeds: tuple[int, ...]
+    tier: str | None
+    context: BuildContext
+    findings: list[Finding]
+
+    def fail(self, path: KeyPath, found: str, expected: str, hint: str | None = None,
+             field_name: str | None = None) -> None:
+        self.findings.append(self.doc.finding(path, found, expected, hint, field_name))
+
+
+def _kind_of(scope: SuiteScope, key: str, raw: dict[str, Any]) -> ProblemKind | None:
+    kinds = scope.context.kinds
+    marks = [kind for kind in kinds if kind.marker in raw]
+    if len(marks) == 1:
+        return marks[0]
+    found = ("a problem with " + " and ".join(f"'{k.marker}'" for k in marks) if marks
+             else "a problem without " + _either([f"'{k.marker}'" for k in kinds]))
+    expected = "exactly one of " + _either([f"'{k.marker}:' ({k.title})" for k in kinds])
+    scope.fail(("problems", key), found, expected,
+               field_name=f"problems.{key}.{kinds[0].marker if kinds else 'function'}")
+    return None
+
+
+def _either(words: list[str]) -> str:
+    """'a', 'a or b', 'a, b or c'."""
+    return " or ".join([", ".join(words[:-1]), words[-1]]) if len(words) > 1 else "".join(words)
+
+
+def problem_cases(scope: SuiteScope, key: str, raw: dict[str, Any],
+                  merged: dict[str, Any]) -> list[Case]:
+    """The cases of problem `key` (`merged`: its fields with defaults and tier applied)."""
+    path = ("problems", key)
+    kind = _kind_of(scope, key, raw)
+    if kind is None:
+        return []
+    before = len(scope.findings)
+    checked = kind.check_problem(scope.doc, path, merged, scope.header, scope.context,
+                                 scope.findings)
+    not_converging = dict(checked.spec.does_not_converge or {}) if checked else {}
+    _check_optimizer_names(scope, path, checked, not_converging)
+    if checked is None or len(scope.findings) > before:
+        return []
+    spec = checked.spec
+    chosen = [k for k in (spec.optimizers or list(scope.optimizers))
+              if (opt := scope.optimizers.get(k)) is not None
+              and (opt.problems is None or key in opt.problems)]
+    for name in not_converging:
+        if name != ALL_OPTIMIZERS and name not in chosen:
+            scope.fail(path + ("does_not_converge", name),
+                       f"'{name}', which does not run on this problem",
+                       "an optimizer that runs on it: " + ", ".join(chosen))
+    if spec.seeds is not None and len(set(spec.seeds)) != len(spec.seeds):
+        scope.fail(path + ("seeds",), describe(spec.seeds), "distinct seeds")
+    seeds = tuple(spec.seeds) if spec.seeds else scope.seeds
+    cases = []
+    for opt_key in chosen:
+        optimizer = scope.optimizers[opt_key]
+        assert optimizer is not None
+        override = (spec.overrides or {}).get(opt_key)
+        for opt_config in _optimizer_configs(scope, path, optimizer, override,
+                                             kind.group_rule(checked)):
+            for case_id, config in kind.variants(scope.doc, path, key, checked, optimizer,
+                                                 opt_config, scope.findings):
+                cases.append(with_hash(Case(
+                    suite=scope.name, case_id=case_id, problem_key=key, kind=kind.name,
+                    problem=config, optimizer=opt_config, seeds=seeds, expect=checked.expect,
+                    line=scope.doc.line_of(path) or 1,
+                    device=scope.header.device if scope.header else "auto", tier=scope.tier,
+                    skip=spec.skip,
+                    does_not_converge=not_converging.get(opt_key,
+                                                         not_converging.get(ALL_OPTIMIZERS)))))
+    return cases
+
+
+def _check_optimizer_names(scope: SuiteScope, path: KeyPath, checked: CheckedProblem | None,
+                           not_converging: dict[str, str]) -> None:
+    """Optimizers a problem names (to run, to override, not to converge) exist."""
+    spec = checked.spec if checked else None
+    listed = {"optimizers": (spec.optimizers or []) if spec else [],
+              "overrides": list(spec.overrides or {}) if spec else [],
+              "does_not_converge": [k for k in not_converging if k != ALL_OPTIMIZERS]}
+    names = list(scope.optimizers)
+    for field_name, names_listed in listed.items():
+        for name in names_listed:
+            if name not in scope.optimizers:
+                where = path + ((field_name,) if field_name == "optimizers"
+                                else (field_name, name))
+                scope.fail(where, f"unknown optimizer '{name}'",
+                           "one of the suite's optimizers: " + ", ".join(names),
+                           did_you_mean(name, names))
+
+
+def _optimizer_configs(scope: SuiteScope, path: KeyPath, opt: ResolvedOptimizer,
+                       override: dict[str, Any] | None,
+                       rule: GroupRule | None) -> list[OptimizerConfig]:
+    """The optimizer's configurations on one problem: override merged, grid expanded.
+
+    `rule` says how parameter groups pick parameters on this problem (coordinates for analytic
+    problems, names for models); None where there is nothing to group.
+    """
+    hyper, grid, groups, schedule = dict(opt.hyperparameters), opt.grid, opt.param_groups, \
+        opt.schedule
+    override_path = path + ("overrides", opt.key)
+    if override:
+        reserved, extra = split_entry(override)
+        for banned in ("class", "problems", "start_isolation"):
+            if banned in reserved:
+                scope.fail(override_path + (banned,), f"'{banned}' in an override",
+                           "hyperparameters, grid, param_groups or schedule",
+                           "define a separate optimizer entry instead")
+        hyper.update(extra)
+        grid = reserved.get("grid", grid)
+        groups = reserved.get("param_groups", groups)
+        schedule = reserved.get("schedule", schedule)
+        before = len(scope.findings)
+        check_parts(scope.doc, override_path, opt, extra, grid if "grid" in reserved else {},
+                    groups if "param_groups" in reserved else [],
+                    schedule if "schedule" in reserved else None, scope.findings)
+        if len(scope.findings) > before:
+            return []
+    where = override_path if override else ("optimizers", opt.key)
+    if groups and rule is None:
+        scope.fail(where + ("param_groups",), "parameter groups on a timed step",
+                   "one group: a timed step has no coordinates or names to group by")
+        return []
+    if groups and rule is not None and not _groups_fit(scope, where, path, groups, rule):
+        return []
+    configs = []
+    for point in grid_points(grid):
+        merged = {**hyper, **point}
+        if override:
+            message = trial_construct(opt, merged, groups, schedule)
+            if message:
+                scope.fail(where, message, "hyperparameters the class accepts")
+                return []
+        label = opt.key + "".join(f"-{name}{format_id_value(value)}"
+                                  for name, value in point.items())
+        configs.append(OptimizerConfig(
+            key=opt.key, label=label, class_name=opt.class_name, hyperparameters=merged,
+            param_groups=tuple(dict(g) for g in groups),
+            schedule=dict(schedule) if schedule else None, isolation=opt.isolation))
+    return configs
+
+
+def _groups_fit(scope: SuiteScope, where: KeyPath, path: KeyPath, groups: list[dict[str, Any]],
+                rule: GroupRule) -> bool:
+    """Analytic problems split coordinates (`dims`); models select parameters (`match`)."""
+    other = "match" if rule.key == "dims" else "dims"
+    analytic = rule.key == "dims"
+    for index, group in enumerate(groups):
+        if rule.key not in group or other in group:
+            scope.fail(where + ("param_groups", index), f"a group with {sorted(group)}",
+                       f"'{rule.key}:' in every group of a{'n analytic' if analytic else ' model'}"
+                       f" problem ('{path[-1]}')",
+                       "analytic problems group coordinates (dims: [0, 1]); models group "
+                       "parameters by a regular expression over their names (match: 'bias|bn')")
+            return False
+    if analytic and rule.dim is not None:
+        covered = sorted(d for g in groups for d in g["dims"])
+        if covered != list(range(rule.dim)):
+            scope.fail(where + ("param_groups",), f"dims {covered}",
+                       f"each coordinate 0..{rule.dim - 1} in exactly one group "
+                       f"(problem '{path[-1]}' has dim {rule.dim})")
+            return False
+    return True
