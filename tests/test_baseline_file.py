@@ -5,7 +5,6 @@ import os
 
 import pytest
 
-from pytest_optbench.gate import baselines as baseline
 from pytest_optbench.gate.baselines import BaselineFileError, dumps, make_entry, read, view, write_entries
 from pytest_optbench.gate.record import BaselineContext
 
@@ -95,4 +94,3 @@ def test_a_corrupt_file_is_not_overwritten(tmp_path):
 def test_lock_files_stay_out_of_the_baseline_directory(tmp_path):
     write_entries(tmp_path / "s.json", "s", {"cpu": {"a": entry(1.0)}})
     assert [p.name for p in tmp_path.iterdir()] == ["s.json"]
-    assert baseline.FORMAT == 1

@@ -63,3 +63,21 @@ def test_runs_as_a_module(files):
     done = subprocess.run([sys.executable, "-m", "pytest_optbench", "compare", str(baseline),
                            str(results)], capture_output=True, text=True)
     assert done.returncode == 0 and "compare" in done.stdout
+
+
+def test_device_type_selects_step_time_entries_kept_by_device_name(tmp_path, capsys):
+    """Step-time baselines are kept per device name ('cpu@AMD EPYC'); --device-type cpu must
+    still find them, and --device-type cuda must not."""
+    from pytest_optbench.gate.baselines import dumps, make_entry
+
+    entry = make_entry("h", [0], {"step_time": [1e-4], "peak_memory": [0.0]}, {})
+    baseline = tmp_path / "steps.json"
+    baseline.write_text(dumps({"optbench_baseline": 1, "suite": "steps", "entries": {
+        "cpu@AMD EPYC 7B13": {"step_time[a-sgd]": entry},
+        "cuda@NVIDIA H200": {"step_time[a-sgd]": entry}}}))
+    assert main(["compare", str(baseline), str(baseline), "--device-type", "cpu", "-v"]) == 0
+    out = capsys.readouterr().out
+    assert "1 cases, 1 passed; 2 metrics compared" in out and "cpu (AMD EPYC 7B13)" in out
+    assert "H200" not in out
+    assert main(["compare", str(baseline), str(baseline), "--device-type", "cuda", "-v"]) == 0
+    assert "cuda (NVIDIA H200)" in capsys.readouterr().out

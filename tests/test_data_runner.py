@@ -8,7 +8,7 @@ from pytest_optbench.kinds.data.config import DataConfig
 from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.data.datasets import ImageData
 from pytest_optbench.kinds.data.summary import summarize
-from pytest_optbench.kinds.data.runner import DeviceData, OutOfMemory, run_data
+from pytest_optbench.kinds.data.runner import DeviceData, OutOfMemory, SeedTraining, Split, run_data
 
 CPU = torch.device("cpu")
 
@@ -100,8 +100,14 @@ def test_augmentation_bf16_and_channels_last_run(data):
 
 def test_parameter_groups_by_name(data):
     frozen = optimizer(groups=[{"match": r"^1\.", "lr": 0.0}], lr=0.1)  # the first Linear layer
-    result = run_data(config(epochs=1), frozen, (0,), CPU, data)
-    assert result.seeds[0].curve
+    training = SeedTraining(config(epochs=1), frozen, 0, CPU, data, Split(*data.subset(None, None)))
+    before = {name: p.detach().clone() for name, p in training.model.named_parameters()}
+    assert training.run().curve
+    after = dict(training.model.named_parameters())
+    assert [group["lr"] for group in training.optimizer.param_groups] == [0.0, 0.1]
+    for name, value in before.items():
+        unchanged = torch.equal(value, after[name])
+        assert unchanged == name.startswith("1."), name  # the lr-0 group alone stays put
 
 
 def test_epoch_schedule(data):

@@ -11,10 +11,11 @@ from typing import Any
 
 from pytest_optbench.suite.errors import Finding, did_you_mean, describe, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
-from pytest_optbench.suite.resolve import UnresolvedName, default_isolation, keyword_parameters, resolve_optimizer,  resolve_scheduler
+from pytest_optbench.suite.resolve import (SCHEDULE_KEYS, UnresolvedName, construct_optimizer,
+                                           construct_scheduler, default_isolation,
+                                           keyword_parameters, resolve_optimizer, resolve_scheduler)
 from pytest_optbench.suite.spec import RESERVED_OPTIMIZER_KEYS, OptimizerEntry, validate
 
-SCHEDULE_KEYS = ("class", "interval")
 GROUP_KEYS = ("dims", "match")  # how a group picks its parameters, not hyperparameters
 
 
@@ -168,14 +169,13 @@ def trial_construct(opt: ResolvedOptimizer, hyper: dict, groups: list[dict],
     else:
         params = [dummy()]
     try:
-        optimizer = opt.cls(params, **hyper)
+        optimizer = construct_optimizer(opt.cls, params, hyper)
     except Exception as exc:  # the class's own validation: report it, whatever its type
         return f"{describe(hyper)}, which {describe_class(opt)} rejects ({type(exc).__name__}: {exc})"
-    if schedule:
-        cls = resolve_scheduler(schedule["class"])
+    try:
+        construct_scheduler(schedule, optimizer)
+    except Exception as exc:
+        assert schedule is not None
         kwargs = {k: v for k, v in schedule.items() if k not in SCHEDULE_KEYS}
-        try:
-            cls(optimizer, **kwargs)
-        except Exception as exc:
-            return f"schedule {describe(kwargs)}, which {schedule['class']} rejects ({type(exc).__name__}: {exc})"
+        return f"schedule {describe(kwargs)}, which {schedule['class']} rejects ({type(exc).__name__}: {exc})"
     return None

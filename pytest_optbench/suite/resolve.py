@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib
 import inspect
-from typing import Any
+from typing import Any, Mapping
 
 from pytest_optbench.suite.errors import did_you_mean
+
+SCHEDULE_KEYS = ("class", "interval")  # of a `schedule:`; the rest are the scheduler's own
 
 # How a batch of independent start points is handed to an optimizer (see layouts.py).
 SHARED_TENSOR = "shared-tensor"
@@ -138,3 +140,20 @@ def keyword_parameters(cls: type, skip: tuple[str, ...]) -> tuple[list[str], boo
         elif parameter.kind is not parameter.VAR_POSITIONAL and parameter.name not in skip:
             names.append(parameter.name)
     return names, open_ended
+
+
+def construct_optimizer(class_name: str | type, params: Any,
+                        hyperparameters: Mapping[str, Any]) -> Any:
+    """The optimizer a suite names, built on `params` (tensors or parameter groups)."""
+    cls = resolve_optimizer(class_name) if isinstance(class_name, str) else class_name
+    return cls(params, **hyperparameters)
+
+
+def construct_scheduler(schedule: Mapping[str, Any] | None, optimizer: Any) -> tuple[Any, str]:
+    """The learning-rate scheduler of a suite's `schedule:` on `optimizer` (None without one),
+    and its interval: "step" or "epoch"."""
+    if not schedule:
+        return None, "step"
+    options = {k: v for k, v in schedule.items() if k not in SCHEDULE_KEYS}
+    return resolve_scheduler(schedule["class"])(optimizer, **options), \
+        schedule.get("interval", "step")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import inspect
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Callable
 
 import torch
 
@@ -18,7 +18,8 @@ from pytest_optbench.kinds.analytic.config import AnalyticConfig
 from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.analytic.layouts import StartLayout
 from pytest_optbench.kinds.analytic.functions import FUNCTIONS, BoundFunction, bind_user_function
-from pytest_optbench.suite.resolve import OPTIMIZER_PER_START, TENSOR_PER_START, import_object, resolve_optimizer,  resolve_scheduler
+from pytest_optbench.suite.resolve import (OPTIMIZER_PER_START, TENSOR_PER_START, construct_optimizer,
+                                           construct_scheduler, import_object, resolve_optimizer)
 
 Tensor = torch.Tensor
 DIVERGENCE_CHECK_EVERY = 100
@@ -178,15 +179,6 @@ def run_analytic(problem: AnalyticConfig, optimizer: OptimizerConfig, seeds: tup
                        criterion, history.points, steps_run, wall, optimizer.isolation)
 
 
-def _scheduler(optimizer: OptimizerConfig, instance) -> Any:
-    if not optimizer.schedule:
-        return None
-    spec = dict(optimizer.schedule)
-    cls = resolve_scheduler(spec.pop("class"))
-    spec.pop("interval", None)  # analytic problems have no epochs: every interval is a step
-    return cls(instance, **spec)
-
-
 def requires_closure(instance) -> bool:
     """Whether `step` must be given a closure (LBFGS). Optional closures are not passed: the
     gradient is already set, and evaluating again would only cost time."""
@@ -196,8 +188,9 @@ def requires_closure(instance) -> bool:
 
 def _run_one_optimizer(layout: StartLayout, config: OptimizerConfig, cls: type,
                        objective: Callable, history: History) -> int:
-    instance = cls(layout.param_groups(), **config.hyperparameters)
-    scheduler = _scheduler(config, instance)
+    instance = construct_optimizer(cls, layout.param_groups(), config.hyperparameters)
+    # Analytic problems have no epochs: a schedule steps every step, whatever its interval.
+    scheduler, _ = construct_scheduler(config.schedule, instance)
     steps = history.loss.shape[0] - 1
 
     def closure():
@@ -230,8 +223,8 @@ def _run_optimizer_per_start(layout: StartLayout, config: OptimizerConfig, cls: 
     """
     steps = history.loss.shape[0] - 1
     for i in range(layout.count):
-        instance = cls(layout.param_groups_of(i), **config.hyperparameters)
-        scheduler = _scheduler(config, instance)
+        instance = construct_optimizer(cls, layout.param_groups_of(i), config.hyperparameters)
+        scheduler, _ = construct_scheduler(config.schedule, instance)
         rows = slice(i, i + 1)
 
         def closure(i=i):

@@ -13,6 +13,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +23,7 @@ from pytest_optbench.kinds.data.config import DataConfig
 from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.data.augment import random_crop, random_flip
 from pytest_optbench.kinds.data.datasets import ImageData
-from pytest_optbench.suite.resolve import resolve_optimizer, resolve_scheduler
+from pytest_optbench.suite.resolve import construct_optimizer, construct_scheduler
 
 Tensor = torch.Tensor
 FULL_BATCH_CHUNK = 4096      # full-batch descent accumulates gradients over chunks this big
@@ -89,20 +90,30 @@ class DataRun:
 def run_data(config: DataConfig, optimizer: OptimizerConfig, seeds: tuple[int, ...],
              device: torch.device, data: DeviceData) -> DataRun:
     began = time.perf_counter()
-    train_x, train_y, test_x, test_y = data.subset(config.train_subset, config.test_subset)
+    split = Split(*data.subset(config.train_subset, config.test_subset))
     runs, parameters = [], 0
     for seed in seeds:
         try:
-            run, parameters = _train_seed(config, optimizer, seed, device, data, train_x, train_y,
-                                          test_x, test_y)
+            training = SeedTraining(config, optimizer, seed, device, data, split)
+            runs.append(training.run())
+            parameters = training.parameters
         except torch.OutOfMemoryError as exc:
             _release(device)
             batch = config.batch_size or "full"
             raise OutOfMemory(f"out of memory on {device} training seed {seed} (batch size "
                               f"{batch}, precision {config.precision}): {str(exc).splitlines()[0]}; "
                               f"its memory was released for the next case") from None
-        runs.append(run)
     return DataRun(runs, time.perf_counter() - began, parameters)
+
+
+@dataclass(frozen=True)
+class Split:
+    """The examples a case trains and evaluates on, already on the device."""
+
+    train_x: Tensor
+    train_y: Tensor
+    test_x: Tensor
+    test_y: Tensor
 
 
 def _release(device: torch.device) -> None:
@@ -128,102 +139,128 @@ def _param_groups(model: torch.nn.Module, optimizer: OptimizerConfig) -> list[di
     return [g for g in groups if g["params"]] + ([{"params": rest}] if rest else [])
 
 
-def _train_seed(config: DataConfig, optimizer: OptimizerConfig, seed: int, device: torch.device,
-                data: DeviceData, train_x: Tensor, train_y: Tensor, test_x: Tensor,
-                test_y: Tensor) -> tuple[SeedRun, int]:
-    from pytest_optbench.kinds.models import build_model
+class SeedTraining:
+    """One seed of a case: the model, its optimizer and schedule, and the training loop."""
 
-    torch.manual_seed(seed)  # the model's initial weights, drawn on the CPU: the same anywhere
-    model = build_model(config.model, dict(config.model_options), data.data.shape,
-                        data.data.classes).to(device)
-    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
-    model = model.to(memory_format=memory_format)
-    instance = resolve_optimizer(optimizer.class_name)(_param_groups(model, optimizer),
-                                                      **optimizer.hyperparameters)
-    schedule, per_epoch = _scheduler(optimizer, instance)
-    generator = torch.Generator(device=device).manual_seed(seed)
-    count = len(train_y)
-    batch = config.batch_size or count
-    per_epoch_steps = max(1, count // batch)
-    total = config.steps or config.epochs * per_epoch_steps
-    interval = config.eval_every or per_epoch_steps
-    autocast = torch.autocast(device.type, dtype=torch.bfloat16) \
-        if config.precision == "bf16" else contextlib.nullcontext()
+    def __init__(self, config: DataConfig, optimizer: OptimizerConfig, seed: int,
+                 device: torch.device, data: DeviceData, split: Split):
+        from pytest_optbench.kinds.models import build_model
 
-    def inputs(images: Tensor, augment: bool) -> Tensor:
+        self.config, self.seed, self.device, self.data, self.split = \
+            config, seed, device, data, split
+        torch.manual_seed(seed)  # the model's initial weights, drawn on the CPU: the same anywhere
+        model = build_model(config.model, dict(config.model_options), data.data.shape,
+                            data.data.classes).to(device)
+        self.memory_format = torch.channels_last if config.channels_last \
+            else torch.contiguous_format
+        self.model = model.to(memory_format=self.memory_format)
+        self.optimizer = construct_optimizer(optimizer.class_name,
+                                             _param_groups(self.model, optimizer),
+                                             optimizer.hyperparameters)
+        self.schedule, interval = construct_scheduler(optimizer.schedule, self.optimizer)
+        self.per_epoch_schedule = interval == "epoch"
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+        self.count = len(split.train_y)
+        self.batch = config.batch_size or self.count
+        self.steps_per_epoch = max(1, self.count // self.batch)
+        self.total = config.steps or (config.epochs or 0) * self.steps_per_epoch
+        self.interval = config.eval_every or self.steps_per_epoch
+        self.autocast: Any = torch.autocast(device.type, dtype=torch.bfloat16) \
+            if config.precision == "bf16" else contextlib.nullcontext()
+
+    @property
+    def parameters(self) -> int:
+        return sum(p.numel() for p in self.model.parameters())
+
+    def inputs(self, images: Tensor, augment: bool) -> Tensor:
         """uint8 images -> normalised float inputs, augmented for training."""
-        x = images.float().div_(255).sub_(data.mean).div_(data.std)
-        if augment and config.crop:
-            x = random_crop(x, config.crop, generator)
-        if augment and config.flip:
-            x = random_flip(x, generator)
-        return x.contiguous(memory_format=memory_format)
+        x = images.float().div_(255).sub_(self.data.mean).div_(self.data.std)
+        if augment and self.config.crop:
+            x = random_crop(x, self.config.crop, self.generator)
+        if augment and self.config.flip:
+            x = random_flip(x, self.generator)
+        return x.contiguous(memory_format=self.memory_format)
 
-    def loss_of(index: Tensor) -> Tensor:
-        """Mean loss over the batch; a full batch is accumulated chunk by chunk."""
-        if len(index) <= FULL_BATCH_CHUNK or config.batch_size:
-            with autocast:
-                loss = F.cross_entropy(model(inputs(train_x[index], True)), train_y[index])
+    def loss_of(self, index: Tensor) -> Tensor:
+        """Mean loss over the batch, its gradient accumulated; a full batch chunk by chunk."""
+        train_x, train_y = self.split.train_x, self.split.train_y
+        if len(index) <= FULL_BATCH_CHUNK or self.config.batch_size:
+            with self.autocast:
+                loss = F.cross_entropy(self.model(self.inputs(train_x[index], True)),
+                                       train_y[index])
             loss.backward()
             return loss.detach()
-        total_loss = torch.zeros((), device=device)
+        total_loss = torch.zeros((), device=self.device)
         for chunk in index.split(FULL_BATCH_CHUNK):
-            with autocast:
-                part = F.cross_entropy(model(inputs(train_x[chunk], True)), train_y[chunk],
-                                       reduction="sum") / len(index)
+            with self.autocast:
+                part = F.cross_entropy(self.model(self.inputs(train_x[chunk], True)),
+                                       train_y[chunk], reduction="sum") / len(index)
             part.backward()
             total_loss += part.detach()
         return total_loss
 
-    run = SeedRun(seed)
-    running, running_steps = torch.zeros((), device=device), 0
-    first_bad = torch.full((), -1, dtype=torch.int64, device=device)
-    order = torch.arange(count, device=device)
-    clock = time.perf_counter()
-    model.train()
-    for step in range(total):
-        position = step % per_epoch_steps
-        if position == 0 and config.batch_size:
-            order = torch.randperm(count, device=device, generator=generator)
-        index = order[position * batch:(position + 1) * batch]
-        instance.zero_grad(set_to_none=True)
-        loss = loss_of(index)
-        instance.step()
-        if schedule is not None and not per_epoch:
-            schedule.step()
-        running += loss
-        running_steps += 1
-        first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss),
-                                torch.tensor(step, device=device), first_bad)
-        done = step + 1
-        if schedule is not None and per_epoch and done % per_epoch_steps == 0:
-            schedule.step()
-        evaluate = done % interval == 0 or done == total
-        if not evaluate and done % DIVERGENCE_CHECK_EVERY:
-            continue
-        bad = int(first_bad)  # synchronises the device
-        if bad >= 0:
-            run.divergence = {"seed": seed, "step": bad + 1,
-                              "epoch": round((bad + 1) / per_epoch_steps, 3)}
-            run.steps = done
-            break
-        if not evaluate:
-            continue
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
-        run.train_time_s += time.perf_counter() - clock
-        row = _evaluate(model, inputs, test_x, test_y, autocast)
-        epoch = done / per_epoch_steps
-        row.update(epoch=round(epoch, 4), step=done, train_time_s=round(run.train_time_s, 4),
-                   train_loss=float(running) / running_steps)
-        run.curve.append(row)
-        if config.target_accuracy is not None and run.epochs_to_target is None \
-                and row["test_accuracy"] >= config.target_accuracy:
-            run.epochs_to_target, run.time_to_target = epoch, run.train_time_s
+    def run(self) -> SeedRun:
+        run = SeedRun(self.seed)
+        device = self.device
         running, running_steps = torch.zeros((), device=device), 0
-        run.steps = done
+        first_bad = torch.full((), -1, dtype=torch.int64, device=device)
+        order = torch.arange(self.count, device=device)
         clock = time.perf_counter()
-    return run, sum(p.numel() for p in model.parameters())
+        self.model.train()
+        for step in range(self.total):
+            position = step % self.steps_per_epoch
+            if position == 0 and self.config.batch_size:
+                order = torch.randperm(self.count, device=device, generator=self.generator)
+            loss = self.step(order[position * self.batch:(position + 1) * self.batch])
+            running += loss
+            running_steps += 1
+            first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss),
+                                    torch.tensor(step, device=device), first_bad)
+            done = step + 1
+            if self.schedule is not None and self.per_epoch_schedule \
+                    and done % self.steps_per_epoch == 0:
+                self.schedule.step()
+            evaluate = done % self.interval == 0 or done == self.total
+            if not evaluate and done % DIVERGENCE_CHECK_EVERY:
+                continue
+            bad = int(first_bad)  # synchronises the device
+            if bad >= 0:
+                run.divergence = {"seed": self.seed, "step": bad + 1,
+                                  "epoch": round((bad + 1) / self.steps_per_epoch, 3)}
+                run.steps = done
+                break
+            if not evaluate:
+                continue
+            if device.type == "cuda":
+                torch.cuda.synchronize(device)
+            run.train_time_s += time.perf_counter() - clock
+            self.record(run, done, float(running) / running_steps)
+            running, running_steps = torch.zeros((), device=device), 0
+            clock = time.perf_counter()
+        return run
+
+    def step(self, index: Tensor) -> Tensor:
+        """One optimizer step on the batch `index`; its loss, still on the device."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = self.loss_of(index)
+        self.optimizer.step()
+        if self.schedule is not None and not self.per_epoch_schedule:
+            self.schedule.step()
+        return loss
+
+    def record(self, run: SeedRun, done: int, train_loss: float) -> None:
+        """An evaluation after `done` steps, added to the seed's curve."""
+        row = _evaluate(self.model, self.inputs, self.split.test_x, self.split.test_y,
+                        self.autocast)
+        epoch = done / self.steps_per_epoch
+        row.update(epoch=round(epoch, 4), step=done, train_time_s=round(run.train_time_s, 4),
+                   train_loss=train_loss)
+        run.curve.append(row)
+        target = self.config.target_accuracy
+        if target is not None and run.epochs_to_target is None \
+                and row["test_accuracy"] >= target:
+            run.epochs_to_target, run.time_to_target = epoch, run.train_time_s
+        run.steps = done
 
 
 def _evaluate(model: torch.nn.Module, inputs, test_x: Tensor, test_y: Tensor, autocast) -> dict:
@@ -240,12 +277,3 @@ def _evaluate(model: torch.nn.Module, inputs, test_x: Tensor, test_y: Tensor, au
     loss = float(loss_sum) / count
     return {"test_loss": loss if math.isfinite(loss) else None,
             "test_accuracy": int(correct) / count}
-
-
-def _scheduler(optimizer: OptimizerConfig, instance):
-    if not optimizer.schedule:
-        return None, False
-    spec = dict(optimizer.schedule)
-    cls = resolve_scheduler(spec.pop("class"))
-    per_epoch = spec.pop("interval", "step") == "epoch"
-    return cls(instance, **spec), per_epoch

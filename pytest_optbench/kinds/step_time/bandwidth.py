@@ -35,11 +35,6 @@ def bytes_per_parameter(optimizer, params) -> float:
     return total / count if count else 0.0
 
 
-def table_bytes(itemsize: int, state_tensors: int) -> int:
-    """The same count for a parameter of `itemsize` bytes with `state_tensors` like it."""
-    return itemsize * (3 + 2 * state_tensors)
-
-
 def device_bandwidth(device, declared_gbps: float | None = None) -> tuple[float, str]:
     """(bytes per second, where the figure comes from) for the device."""
     if declared_gbps:

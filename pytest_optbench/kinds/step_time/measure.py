@@ -8,7 +8,7 @@ import torch
 
 from pytest_optbench.kinds.step_time.params import PRESETS, make_parameters, shapes_for
 from pytest_optbench.kinds.step_time.timer import IMPLEMENTATION_FLAGS, StepTiming, time_step
-from pytest_optbench.suite.resolve import resolve_optimizer
+from pytest_optbench.suite.resolve import construct_optimizer
 
 
 def parameter_spec(params: Any) -> dict[str, Any]:
@@ -26,6 +26,6 @@ def time_optimizer(optimizer: str | type, params: Any, hyperparameters: Mapping[
     """Build `optimizer` on fixed parameters and gradients, and time its step."""
     tensors = make_parameters(shapes_for(parameter_spec(params)), getattr(torch, dtype), device,
                               seed=seed)
-    cls = resolve_optimizer(optimizer) if isinstance(optimizer, str) else optimizer
-    instance = cls(tensors, **hyperparameters, **IMPLEMENTATION_FLAGS[implementation])
+    instance = construct_optimizer(optimizer, tensors,
+                                   {**hyperparameters, **IMPLEMENTATION_FLAGS[implementation]})
     return time_step(benchmark, instance, tensors, device, bytes_per_param, bandwidth_gbps)
