@@ -86,8 +86,7 @@ class CaseItem(pytest.Function):
 
     def run_case(self, benchmark: Any = None) -> None:
         from pytest_optbench.devices import DeviceUnavailable
-        from pytest_optbench.kinds.data.datasets import DataCorrupt, DataUnavailable
-        from pytest_optbench.kinds.data.runner import OutOfMemory
+        from pytest_optbench.kinds.base import CaseTrouble
         from pytest_optbench.run import error_result, run_case, skipped_result
 
         options = self.config.stash[OPTIONS_KEY]
@@ -99,7 +98,7 @@ class CaseItem(pytest.Function):
             self.optbench_result = skipped_result(self.case, self.nodeid, self.suite_file,
                                                   options, str(exc))
             pytest.skip(str(exc))
-        except (DataUnavailable, DataCorrupt, OutOfMemory) as exc:
+        except CaseTrouble as exc:
             # Expected trouble with a clear message of its own: no traceback.
             self.optbench_result = error_result(self.case, self.nodeid, self.suite_file,
                                                 options, exc)

@@ -23,8 +23,13 @@ if TYPE_CHECKING:
     from pytest_optbench.report.plots import Style
     from pytest_optbench.suite.cases import Case
 
-__all__ = ["CheckedProblem", "Figures", "GroupRule", "Kind", "KindDefaults", "Measured",
+__all__ = ["CaseTrouble", "CheckedProblem", "Figures", "GroupRule", "Kind", "KindDefaults", "Measured",
            "Section"]
+
+
+class CaseTrouble(Exception):
+    """Expected trouble running a case (data missing or corrupt, out of memory), with a message
+    that says it all: the case fails with that message and no traceback."""
 
 
 @dataclass

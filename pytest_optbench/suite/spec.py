@@ -88,15 +88,15 @@ def _problems_from(exc: ValidationError, model: type[BaseModel], doc: Document,
     for error in exc.errors(include_url=False):
         loc = tuple(error["loc"])
         path = prefix + loc
-        kind = error["type"]
-        if kind == "extra_forbidden":
+        error_type = error["type"]
+        if error_type == "extra_forbidden":
             allowed = field_names_at(model, loc[:-1])
             found.append(doc.finding(path, f"unknown field '{loc[-1]}'", one_of(allowed),
                                      did_you_mean(str(loc[-1]), allowed)))
-        elif kind == "missing":
+        elif error_type == "missing":
             found.append(doc.finding(path[:-1], "nothing", f"the required field '{loc[-1]}'",
                                      field_name=dotted(path)))
-        elif kind == "literal_error" and loc == ("optbench",):
+        elif error_type == "literal_error" and loc == ("optbench",):
             found.append(doc.finding(path, describe(error["input"]), "1",
                                      "this version of pytest-optbench reads suite format 1"))
         else:

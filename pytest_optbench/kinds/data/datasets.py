@@ -20,6 +20,8 @@ from urllib.parse import urlparse
 
 import torch
 
+from pytest_optbench.kinds.base import CaseTrouble
+
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                "t10k-labels-idx1-ubyte")
 CIFAR_FILES = tuple(f"data_batch_{i}" for i in range(1, 6)) + ("test_batch", "batches.meta")
@@ -28,11 +30,11 @@ DOWNLOAD_TIMEOUT_S = 60.0  # longest wait for any one network read while downloa
 CACHE_FORMAT = 1
 
 
-class DataUnavailable(Exception):
+class DataUnavailable(CaseTrouble):
     """The dataset is not on disk and cannot be fetched; the message says how to provide it."""
 
 
-class DataCorrupt(Exception):
+class DataCorrupt(CaseTrouble):
     """Files are there but cannot be read as the dataset; the message names them."""
 
 

@@ -23,6 +23,7 @@ from pytest_optbench.kinds.data.config import DataConfig
 from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.data.augment import random_crop, random_flip
 from pytest_optbench.kinds.data.datasets import ImageData
+from pytest_optbench.kinds.base import CaseTrouble
 from pytest_optbench.suite.resolve import construct_optimizer, construct_scheduler
 
 Tensor = torch.Tensor
@@ -32,7 +33,7 @@ DIVERGENCE_CHECK_EVERY = 100  # steps between checks for a non-finite loss (each
 SUBSET_SEED = 1234           # subsets are the same for every seed and every case
 
 
-class OutOfMemory(Exception):
+class OutOfMemory(CaseTrouble):
     """The case did not fit on the device; its memory has been released."""
 
 

@@ -6,6 +6,9 @@ import torch
 import optbench_testing
 from suite_texts import GATE
 
+# Records and gates a suite with the real optimizers, then with broken ones.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def recorded(pytester):

@@ -12,6 +12,9 @@ from pytest_optbench.gate.record import CaseResult, Outcome, Row, Status
 from pytest_optbench.report.table import render_table
 from suite_texts import STEPS, TINY
 
+# Each runs a suite and draws every figure of its report.
+pytestmark = pytest.mark.slow
+
 matplotlib = pytest.importorskip("matplotlib")
 
 

@@ -8,7 +8,7 @@ from pytest_optbench.gate.baselines import read
 from pytest_optbench.kinds.analytic.functions import FUNCTIONS
 from pytest_optbench.api import load_suite
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 ORIGIN_OPTIMIZERS = {"SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW", "Adamax", "NAdam",
                      "ASGD", "RAdam", "Rprop"}
 

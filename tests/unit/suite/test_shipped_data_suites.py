@@ -9,7 +9,7 @@ from pytest_optbench.gate.baselines import read
 from pytest_optbench.api import load_suite
 from pytest_optbench.suite.build import BuildContext
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[3]
 CPU = BuildContext(device_type_for=lambda device: "cpu", dataset_folders=frozenset())
 GPU = BuildContext(device_type_for=lambda device: "cuda", dataset_folders=frozenset())
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.fixture(scope="module")

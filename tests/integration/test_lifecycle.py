@@ -79,6 +79,7 @@ def test_a_diverged_case_is_never_recorded(pytester):
     assert set(stored(pytester)["entries"]["cpu"]) == {"booth[adam]", "himmelblau[adam]"}
 
 
+@pytest.mark.slow
 def test_xdist_records_once_and_reports_every_case(tiny):
     recorded = tiny.runpytest("-n", "2", "tiny.yaml", "--optbench-update-baselines")
     recorded.assert_outcomes(passed=4)
@@ -93,8 +94,9 @@ def test_xdist_records_once_and_reports_every_case(tiny):
     assert len(json.loads((tiny.path / "out.json").read_text())["cases"]) == 4
 
 
+@pytest.mark.slow
 def test_ctrl_c_during_an_update_leaves_the_files_byte_for_byte(pytester, monkeypatch):
-    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parent))  # for optbench_testing
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[1]))  # for optbench_testing
     pytester.makefile(".yaml", tiny=TINY)
     pytester.runpytest("tiny.yaml", "--optbench-update-baselines", "-k", "booth")
     path = pytester.path / "baselines" / "tiny.json"

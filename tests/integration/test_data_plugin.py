@@ -10,6 +10,9 @@ import optbench_testing
 from data_files import write_image_folder, write_mnist
 from suite_texts import DATA
 
+# Each of these trains models through whole pytest sessions.
+pytestmark = pytest.mark.slow
+
 QUICK = DATA.replace("seeds: [0, 1, 2, 3, 4, 5]", "seeds: [0, 1]").replace("steps: 100", "steps: 20") \
     .replace("eval_every: 50", "eval_every: 10")
 
