@@ -21,6 +21,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pyflakes pytest_optbench tests benchmarks
+	$(BIN)/python -m mypy
 	OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest
 	$(BIN)/pytest --optbench suites/analytic.yaml -q
 	@if [ -d "$(DATA)/MNIST/raw" ] && [ -d "$(DATA)/CIFAR-10-images" ]; then \

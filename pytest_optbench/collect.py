@@ -114,8 +114,9 @@ class CaseItem(pytest.Function):
     def reportinfo(self) -> tuple[Any, int, str]:
         return self.path, self.case.line - 1, self.case.case_id
 
-    def repr_failure(self, excinfo: Any, style: Any = None) -> Any:
+    def repr_failure(self, excinfo: Any) -> Any:  # type: ignore[override]
         if isinstance(excinfo.value, CaseFailed):
             # The reason comes first: pytest's short summary shows the first line.
             return f"{excinfo.value}\n(case {self.case.case_id} of {self.suite_file}:{self.case.line})"
-        return super().repr_failure(excinfo, style=style)
+        # Function.repr_failure takes no `style` in every pytest this runs on (9.2 has none).
+        return super().repr_failure(excinfo)

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_optbench import options as optbench_options
 from pytest_optbench.kinds import REGISTRY as KIND_REGISTRY
 from pytest_optbench.options import OPTIONS_KEY
+
+if TYPE_CHECKING:
+    from pytest_optbench.gate.baselines import WriteSummary
+    from pytest_optbench.gate.session import SessionResults
+    from pytest_optbench.report.files import ReportFiles
 
 SUITE_MARK = re.compile(r"^optbench\s*:", re.MULTILINE)
 SUITE_SUFFIXES = (".yaml", ".yml")
@@ -100,9 +105,10 @@ class OptbenchSession:
     def __init__(self, config: pytest.Config):
         self.config = config
         self.options = config.stash[OPTIONS_KEY]
-        self.results = None  # created with the first optbench result: plain runs import nothing
-        self.written: list = []
-        self.report = None
+        # Created with the first optbench result: plain runs import nothing.
+        self.results: SessionResults | None = None
+        self.written: list[WriteSummary] = []
+        self.report: ReportFiles | None = None
         self.selected = 0    # optbench cases selected to run, to say so when none of them did
 
     @pytest.hookimpl(trylast=True)
@@ -183,7 +189,7 @@ class OptbenchSession:
             writer.write_line(f"baselines {summary.path}: {len(summary.added)} added, "
                               f"{len(summary.updated)} updated, "
                               f"{len(summary.unchanged)} unchanged")
-        _, refused = self.results.recordable()
+        _, refused = self.results.recordable() if self.results else ([], [])
         for result in refused:
             why = "diverged" if result.divergence else "raised an error"
             writer.write_line(f"not recorded: {result.case} ({why})")

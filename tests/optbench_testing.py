@@ -126,3 +126,10 @@ class AdamBetasSwapped(torch.optim.Adam):
 
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), **kwargs):
         super().__init__(params, lr=lr, betas=(betas[1], betas[0]), **kwargs)
+
+
+class RaisingSGD(torch.optim.SGD):
+    """An optimizer whose step raises, as a third-party one missing its set-up would."""
+
+    def step(self, closure=None):
+        raise RuntimeError("step() called before train(): this optimizer needs train() first")

@@ -14,7 +14,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Iterator, Mapping
 
 from pytest_optbench.gate.checks import BaselineView
 from pytest_optbench.gate.record import BaselineContext, BaselineState
@@ -39,11 +39,11 @@ def baseline_path(directory: Path, suite: str) -> Path:
     return Path(directory) / f"{suite}.json"
 
 
-def empty(suite: str) -> dict:
+def empty(suite: str) -> dict[str, Any]:
     return {"optbench_baseline": FORMAT, "suite": suite, "entries": {}}
 
 
-def read(path: Path, suite: str | None = None) -> dict:
+def read(path: Path, suite: str | None = None) -> dict[str, Any]:
     """The file's content, or an empty baseline when it does not exist."""
     path = Path(path)
     if not path.exists():
@@ -96,8 +96,9 @@ def view(data: Mapping[str, Any], context: BaselineContext, case_id: str, config
                         curve=entry.get("curve"))
 
 
-def make_entry(config_hash: str, seeds: list[int], metrics: Mapping[str, list],
-               provenance: Mapping[str, Any], curve: Mapping[str, list] | None = None) -> dict:
+def make_entry(config_hash: str, seeds: list[int], metrics: Mapping[str, list[Any]],
+               provenance: Mapping[str, Any],
+               curve: Mapping[str, list[Any]] | None = None) -> dict[str, Any]:
     """`curve`: the mean learning curve, kept for plots; it is never compared."""
     entry = {"config_hash": config_hash, "seeds": list(seeds),
              "metrics": {name: [_round(v) for v in values] for name, values in metrics.items()},
@@ -107,13 +108,13 @@ def make_entry(config_hash: str, seeds: list[int], metrics: Mapping[str, list],
     return entry
 
 
-def _round(value):
+def _round(value: Any) -> Any:
     if isinstance(value, list):  # a curve
         return [_round(v) for v in value]
     return None if value is None else float(f"{value:.{SIGNIFICANT_DIGITS}g}")
 
 
-def write_entries(path: Path, suite: str, updates: Mapping[str, Mapping[str, dict]]) -> WriteSummary:
+def write_entries(path: Path, suite: str, updates: Mapping[str, Mapping[str, dict[str, Any]]]) -> WriteSummary:
     """Add or replace `updates[context][case_id]` in the file; keep every other entry."""
     path = Path(path)
     summary = WriteSummary(path)
@@ -137,7 +138,7 @@ def write_entries(path: Path, suite: str, updates: Mapping[str, Mapping[str, dic
     return summary
 
 
-def _same_result(old: Mapping, new: Mapping) -> bool:
+def _same_result(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
     return all(old.get(k) == new.get(k) for k in ("config_hash", "seeds", "metrics"))
 
 
@@ -159,7 +160,7 @@ def atomic_write(path: Path, text: str) -> None:
 
 
 @contextlib.contextmanager
-def _lock(path: Path):
+def _lock(path: Path) -> Iterator[None]:
     """A lock per baseline file, kept outside the project so that no lock file is left there."""
     from filelock import FileLock
 

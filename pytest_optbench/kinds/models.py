@@ -7,7 +7,7 @@ Every builder takes the input shape (C, H, W), the number of classes and its own
 from __future__ import annotations
 
 import inspect
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 from torch import nn
@@ -18,7 +18,7 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 }
 
 
-def mlp(shape: tuple[int, int, int], classes: int, hidden: list[int] = (300, 100),
+def mlp(shape: tuple[int, int, int], classes: int, hidden: Sequence[int] = (300, 100),
         activation: str = "relu") -> nn.Module:
     """Fully connected layers of the given widths; the last layer gives the class scores."""
     widths = [shape[0] * shape[1] * shape[2], *hidden]
@@ -131,7 +131,7 @@ class _FastNet(nn.Module):
         return self.head(torch.amax(x, dim=(2, 3))) / 9.0
 
 
-def fastnet(shape: tuple[int, int, int], classes: int, widths: list[int] = (64, 256, 256)) -> nn.Module:
+def fastnet(shape: tuple[int, int, int], classes: int, widths: Sequence[int] = (64, 256, 256)) -> nn.Module:
     return _FastNet(shape, classes, tuple(widths))
 
 

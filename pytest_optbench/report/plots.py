@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Mapping, Sequence
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 import matplotlib
 
@@ -32,8 +32,8 @@ DISTINCT_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c5
                     "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#000080", "#e6ab02", "#c000c0",
                     "#006d5b", "#7f0000", "#66a61e", "#4b0082", "#ff4500", "#556b2f"]
 # The stored baseline: thin, faded and marked, so it never reads as another optimizer.
-BASELINE_LINE = {"lw": 0.9, "alpha": 0.6, "marker": "x", "ms": 4}
-VARIANT_LINES = ["--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 3))]
+BASELINE_LINE: dict[str, Any] = {"lw": 0.9, "alpha": 0.6, "marker": "x", "ms": 4}
+VARIANT_LINES: list[str | tuple[Any, ...]] = ["--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 3))]
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,8 @@ def palette(results: Iterable[CaseResult]) -> dict[str, Style]:
     names = {r.optimizer for r in results}
     bases = sorted({_base_of(name, names) for name in names})
     colour = {base: DISTINCT_COLOURS[i % len(DISTINCT_COLOURS)] for i, base in enumerate(bases)}
-    styles, variants_seen = {}, defaultdict(int)
+    styles: dict[str, Style] = {}
+    variants_seen: dict[str, int] = defaultdict(int)
     for name in sorted(names):
         base = _base_of(name, names)
         if base == name:

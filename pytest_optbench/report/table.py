@@ -84,7 +84,8 @@ def split_cells(results: Sequence[TableCase], per_seed: bool = False
     each in table order: what Markdown and HTML show in the open and what they fold away."""
     pairs = ordered_rows(results)
     several = len({r.suite for r in results}) > 1
-    attention, calm = [], []
+    attention: list[list[str]] = []
+    calm: list[list[str]] = []
     for result, row in pairs:
         (calm if row.status in CALM else attention).append(
             cell_values(result, row, several, per_seed=per_seed))

@@ -36,7 +36,7 @@ class OptimizerConfig:
     schedule: Mapping[str, Any] | None = None         # {"class": ..., **kwargs}
     isolation: str = "tensor-per-start"
 
-    def identity(self) -> dict:
+    def identity(self) -> dict[str, Any]:
         """What determines the optimizer's behaviour (isolation does not: it is exact)."""
         return {"class": self.class_name, "hyperparameters": dict(self.hyperparameters),
                 "param_groups": [dict(g) for g in self.param_groups],

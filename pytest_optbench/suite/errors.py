@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
 def describe(value: object) -> str:
     """How a found value is shown in an error: its repr and its YAML-level type."""
     kinds = {bool: "boolean", int: "integer", float: "number", str: "string",
-             list: "list", dict: "mapping", type(None): "null"}
+             list: "list", dict[str, Any]: "mapping", type(None): "null"}
     kind = kinds.get(type(value), type(value).__name__)
     text = repr(value)
     if len(text) > 60:

@@ -11,13 +11,13 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Union
 
 import yaml
 
 from pytest_optbench.suite.errors import Finding, SuiteError
 
-KeyPath = tuple  # a tuple of mapping keys (str) and sequence indexes (int)
+KeyPath = tuple[Union[str, int], ...]  # mapping keys (str) and sequence indexes (int)
 
 _IMPLICIT = "tag:optbench:implicit"
 _STD = "tag:yaml.org,2002:"
@@ -68,12 +68,12 @@ def dotted(path: KeyPath) -> str:
 class _ComposeOnly(yaml.SafeLoader):
     """Builds the node tree only; every plain scalar is tagged as implicit for our own rules."""
 
-    yaml_implicit_resolvers: dict = {}
+    yaml_implicit_resolvers: dict[str, Any] = {}
 
-    def resolve(self, kind, value, implicit):  # noqa: D401 - PyYAML hook
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:  # PyYAML hook
         if kind is yaml.ScalarNode and implicit[0]:
             return _IMPLICIT
-        return super().resolve(kind, value, implicit)
+        return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
 
 
 def load_text(text: str, file: str) -> Document:
@@ -115,7 +115,8 @@ class _Walker:
         self.findings: list[Finding] = []
         self.visited = 0
 
-    def fail(self, node: yaml.Node, path: KeyPath, found: str, expected: str, hint: str | None = None):
+    def fail(self, node: yaml.Node, path: KeyPath, found: str, expected: str,
+             hint: str | None = None) -> None:
         self.findings.append(Finding(self.doc.file, node.start_mark.line + 1, dotted(path),
                                      found, expected, hint))
 
@@ -133,6 +134,7 @@ class _Walker:
             if node.tag != _STD + "seq":
                 self.bad_tag(node, path)
             return [self.walk(item, path + (i,)) for i, item in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
         return self.scalar(node, path)
 
     def bad_tag(self, node: yaml.Node, path: KeyPath) -> None:
@@ -140,7 +142,7 @@ class _Walker:
                   "plain data (mappings, lists, strings, numbers, booleans, null)",
                   "suites cannot construct objects; remove the tag")
 
-    def mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict:
+    def mapping(self, node: yaml.MappingNode, path: KeyPath) -> dict[str, Any]:
         if node.tag != _STD + "map":
             self.bad_tag(node, path)
         result: dict[str, Any] = {}
@@ -169,7 +171,7 @@ class _Walker:
                 result.setdefault(key, value)
         return result
 
-    def merge_source(self, node: yaml.Node, path: KeyPath) -> dict:
+    def merge_source(self, node: yaml.Node, path: KeyPath) -> dict[str, Any]:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         merged: dict[str, Any] = {}
         for source in reversed(sources):  # earlier sources win, as in YAML's merge key
@@ -185,7 +187,8 @@ class _Walker:
         tag = node.tag
         if tag == _IMPLICIT:
             return _implicit_scalar(text)
-        converters = {"str": str, "null": _explicit_null, "bool": _explicit_bool,
+        converters: dict[str, Callable[[str], Any]] = {
+            "str": str, "null": _explicit_null, "bool": _explicit_bool,
                       "int": _explicit_int, "float": _explicit_float}
         name = tag[len(_STD):] if tag.startswith(_STD) else None
         if name not in converters:

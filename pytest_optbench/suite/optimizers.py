@@ -72,8 +72,8 @@ def check_entry(doc: Document, key: str, raw: dict[str, Any],
     return resolved
 
 
-def check_parts(doc: Document, path: KeyPath, opt: ResolvedOptimizer, hyper: dict, grid: dict,
-                groups: list[dict], schedule: dict | None, findings: list[Finding]) -> None:
+def check_parts(doc: Document, path: KeyPath, opt: ResolvedOptimizer, hyper: dict[str, Any], grid: dict[str, Any],
+                groups: list[dict[str, Any]], schedule: dict[str, Any] | None, findings: list[Finding]) -> None:
     """Names in hyperparameters, grid, parameter groups and schedule, against the classes."""
     check_names(doc, path, opt, hyper, findings, reserved=RESERVED_OPTIMIZER_KEYS)
     check_names(doc, path + ("grid",), opt, grid, findings)
@@ -96,7 +96,7 @@ def check_parts(doc: Document, path: KeyPath, opt: ResolvedOptimizer, hyper: dic
         check_schedule(doc, path + ("schedule",), schedule, findings)
 
 
-def check_names(doc: Document, path: KeyPath, opt: ResolvedOptimizer, values: dict,
+def check_names(doc: Document, path: KeyPath, opt: ResolvedOptimizer, values: dict[str, Any],
                 findings: list[Finding], reserved: tuple[str, ...] = ()) -> None:
     if opt.open_ended:
         return
@@ -107,7 +107,7 @@ def check_names(doc: Document, path: KeyPath, opt: ResolvedOptimizer, values: di
                 one_of(opt.accepted), did_you_mean(name, [*opt.accepted, *reserved])))
 
 
-def check_schedule(doc: Document, path: KeyPath, schedule: dict, findings: list[Finding]) -> None:
+def check_schedule(doc: Document, path: KeyPath, schedule: dict[str, Any], findings: list[Finding]) -> None:
     name = schedule.get("class")
     if not isinstance(name, str):
         findings.append(doc.finding(path + ("class",), describe(name),
@@ -130,7 +130,7 @@ def check_schedule(doc: Document, path: KeyPath, schedule: dict, findings: list[
                                         one_of(accepted), did_you_mean(key, [*accepted, *SCHEDULE_KEYS])))
 
 
-def _is_pattern(value) -> bool:
+def _is_pattern(value: Any) -> bool:
     import re
 
     if not isinstance(value, str):
@@ -154,12 +154,12 @@ def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return points
 
 
-def trial_construct(opt: ResolvedOptimizer, hyper: dict, groups: list[dict],
-                    schedule: dict | None) -> str | None:
+def trial_construct(opt: ResolvedOptimizer, hyper: dict[str, Any], groups: list[dict[str, Any]],
+                    schedule: dict[str, Any] | None) -> str | None:
     """Build the optimizer (and schedule) once on dummy parameters; the error text if it fails."""
     import torch
 
-    def dummy():
+    def dummy() -> Any:
         return torch.zeros(1, dtype=torch.float64, requires_grad=True)
 
     if groups:

@@ -89,10 +89,12 @@ def resolve_optimizer(name: str) -> type:
         if not (inspect.isclass(cls) and callable(getattr(cls, "step", None))):
             raise UnresolvedName(f"'{name}', which is not an optimizer class",
                                  "a torch.optim.Optimizer subclass, or a class with a step() method")
-        return cls
+        found_class: type = cls
+        return found_class
     names = torch_optimizer_names()
     if name in names:
-        return getattr(torch.optim, name)
+        found: type = getattr(torch.optim, name)
+        return found
     raise UnresolvedName(f"unknown optimizer class '{name}'",
                      "a torch.optim class (" + ", ".join(names) + ") or 'package.module:Class'",
                      did_you_mean(name, names))
@@ -108,7 +110,8 @@ def resolve_scheduler(name: str) -> type:
 
     names = torch_scheduler_names()
     if name in names:
-        return getattr(lr_scheduler, name)
+        scheduler: type = getattr(lr_scheduler, name)
+        return scheduler
     raise UnresolvedName(f"unknown scheduler class '{name}'",
                      "a torch.optim.lr_scheduler class (" + ", ".join(names)
                      + ") or 'package.module:Class'", did_you_mean(name, names))
@@ -130,7 +133,7 @@ def default_isolation(class_name: str) -> str:
 def keyword_parameters(cls: type, skip: tuple[str, ...]) -> tuple[list[str], bool]:
     """The keyword arguments a class's constructor takes, and whether it takes **kwargs."""
     try:
-        signature = inspect.signature(cls.__init__)
+        signature = inspect.signature(cls.__init__)  # type: ignore[misc]
     except (TypeError, ValueError):
         return [], True
     names, open_ended = [], False

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import types
 import typing
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal, Mapping, TypeVar, Union
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -72,8 +72,11 @@ class OptimizerEntry(StrictModel):
 RESERVED_OPTIMIZER_KEYS = ("class", "grid", "param_groups", "schedule", "start_isolation", "problems")
 
 
-def validate(model: type[BaseModel], data: Any, doc: Document, prefix: KeyPath,
-             findings: list[Finding]) -> BaseModel | None:
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validate(model: type[Model], data: Any, doc: Document, prefix: KeyPath,
+             findings: list[Finding]) -> Model | None:
     """Validate `data` (found at `prefix` in `doc`); append located findings on failure."""
     try:
         return model.model_validate(data)
@@ -104,8 +107,8 @@ def _problems_from(exc: ValidationError, model: type[BaseModel], doc: Document,
     return found
 
 
-def _expected(error: dict) -> str:
-    message = error["msg"]
+def _expected(error: Mapping[str, Any]) -> str:
+    message = str(error["msg"])
     for prefix in ("Input should be ", "Value should be ", "Value error, "):
         if message.startswith(prefix):
             message = message[len(prefix):]
@@ -123,7 +126,7 @@ def _expected(error: dict) -> str:
     return message
 
 
-def field_names_at(model: type[BaseModel], loc: tuple) -> list[str]:
+def field_names_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
     """The field names of the model reached by following `loc` from `model` (for suggestions)."""
     current: Any = model
     for part in loc:

@@ -1,6 +1,7 @@
 """The plugin through pytest itself: collection, ids, options, help, table."""
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -197,3 +198,20 @@ def test_a_plain_run_imports_nothing_heavy(pytester):
     # A fresh interpreter: this test process has long since imported them all.
     result = pytester.runpytest_subprocess("-p", "no:xdist", "-p", "no:benchmark")
     result.assert_outcomes(passed=1)
+
+
+def test_an_optimizer_that_raises_fails_its_case_and_the_session_goes_on(pytester, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))  # for optbench_testing
+    pytester.makefile(".yaml", raising="""\
+optbench: 1
+optimizers:
+  broken: {class: "optbench_testing:RaisingSGD", lr: 0.01}
+  sgd: {class: SGD, lr: 0.01}
+problems:
+  booth: {function: booth, steps: 5, starts: 2, expect: {converged_fraction: {min: 0.0}}}
+""")
+    result = pytester.runpytest("raising.yaml")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    assert "INTERNALERROR" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*RuntimeError: step() called before train()*"])
+    result.assert_outcomes(passed=1, failed=1)

@@ -59,15 +59,15 @@ def trajectories(results: Sequence[CaseResult], colours: Mapping[str, Style]) ->
     grid = torch.cartesian_prod(xs, ys)
     with torch.no_grad():
         heights = function.value(grid).view(200, 200).T
-    heights = torch.log10((heights - function.f_min).clamp_min(GAP_FLOOR)).numpy()
+    log_gap = torch.log10((heights - function.f_min).clamp_min(GAP_FLOOR)).numpy()
     columns = min(5, len(drawn))
     rows = math.ceil(len(drawn) / columns)
     figure, grid_axes = plt.subplots(rows, columns, figsize=(3.2 * columns, 3.0 * rows + 0.6),
                                      squeeze=False, layout="constrained", sharex=True, sharey=True)
     for axes, result in zip(grid_axes.flat, drawn):
         paths = result.details["trajectories"]
-        axes.contourf(xs.numpy(), ys.numpy(), heights, levels=20, cmap="Greys", alpha=0.3)
-        axes.contour(xs.numpy(), ys.numpy(), heights, levels=10, colors="grey", linewidths=0.3)
+        axes.contourf(xs.numpy(), ys.numpy(), log_gap, levels=20, cmap="Greys", alpha=0.3)
+        axes.contour(xs.numpy(), ys.numpy(), log_gap, levels=10, colors="grey", linewidths=0.3)
         colour = colours[result.optimizer].colour  # one optimizer a panel: solid paths
         for path in paths["paths"]:
             points = [p for p in path if None not in p]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 
-from pytest_optbench.gate.expectations import Expectation
+from pytest_optbench.gate.expectations import BaselineCheck, Expectation
 from pytest_optbench.kinds.analytic.config import AnalyticConfig
 from pytest_optbench.kinds.analytic.metrics import METRICS
 from pytest_optbench.kinds.analytic.spec import AnalyticFields, AnalyticProblem
@@ -84,7 +84,7 @@ def _check_function(doc: Document, path: KeyPath, spec: AnalyticProblem,
                                         "no options: they apply to built-in functions only"))
         if len(findings) > before:
             return None
-        dim, default_box, minima = spec.dim, None, tuple(tuple(m) for m in spec.minima)
+        dim, default_box, minima = spec.dim, None, tuple(tuple(m) for m in spec.minima or ())
     else:
         info = FUNCTIONS.get(spec.function)
         if info is None:
@@ -108,6 +108,7 @@ def _check_function(doc: Document, path: KeyPath, spec: AnalyticProblem,
                                             else f"no options for {info.name}",
                                             did_you_mean(name, info.option_defaults)))
         default_box, minima = info.domain, None
+    assert dim is not None  # declared, or the function's own (checked above)
     domain = _check_domain(doc, path, spec.domain, default_box, dim, findings)
     for field_name, points in (("minima", spec.minima), ("start_points", spec.start_points)):
         for index, point in enumerate(points or []):
@@ -136,7 +137,7 @@ def _check_domain(doc: Document, path: KeyPath, boxes, default_box, dim: int,
 def _check_expect(doc: Document, path: KeyPath, spec: AnalyticProblem,
                   findings: list[Finding]) -> dict[str, Expectation]:
     if spec.expect is None:
-        return {name: Expectation(baseline=True) for name in METRICS}
+        return {name: Expectation(baseline=BaselineCheck()) for name in METRICS}
     for name, expectation in spec.expect.items():
         where = path + ("expect", name)
         if name not in METRICS:

@@ -135,12 +135,14 @@ class History:
         if self.points is not None:
             self.points[t, rows] = x
         else:
+            assert self.online is not None
             previous = self.last[rows].clone() if t else None
             self.online[t, rows] = self.criterion.value(x, previous, value)
             self.last[rows] = x
 
     def criterion_values(self) -> Tensor:
         if self.points is None:
+            assert self.online is not None
             return self.online
         return self.criterion.over_history(self.points, self.loss)
 
@@ -160,7 +162,7 @@ def run_analytic(problem: AnalyticConfig, optimizer: OptimizerConfig, seeds: tup
     count = starts.shape[0]
     history = History(problem.steps, count, problem.dim, dtype, device,
                       Criterion(problem.criterion, function, dtype, device))
-    layout = StartLayout(starts, optimizer.param_groups,
+    layout = StartLayout(starts, tuple(dict(g) for g in optimizer.param_groups),
                          per_start=optimizer.isolation in (TENSOR_PER_START, OPTIMIZER_PER_START))
     optimizer_class = resolve_optimizer(optimizer.class_name)
     began = time.perf_counter()

@@ -83,7 +83,8 @@ class ImageData:
 
     @property
     def shape(self) -> tuple[int, int, int]:
-        return tuple(self.train_x.shape[1:])
+        channels, height, width = self.train_x.shape[1:]
+        return int(channels), int(height), int(width)
 
 
 def load_dataset(name: str, data_dir: Path, folder: Path | None, download: bool,

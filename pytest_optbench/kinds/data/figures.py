@@ -6,6 +6,7 @@ import math
 from functools import partial
 from typing import Mapping, Sequence
 
+import numpy as np
 from matplotlib.figure import Figure
 
 from pytest_optbench.gate.record import CaseResult
@@ -18,8 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 
-def _seed_band(result: dict, field: str, x_field: str):
-    seeds = list((result.curves).get("seeds", {}).values())
+def _seed_band(result: CaseResult, field: str,
+               x_field: str) -> tuple[list[float], list[float], list[float], list[float]]:
+    seeds = list(result.curves.get("seeds", {}).values())
     if not seeds:
         return [], [], [], []
     length = min(len(s[field]) for s in seeds)
@@ -104,7 +106,8 @@ def accuracy_against_time(results: Sequence[CaseResult], colours: Mapping[str, S
     for problem in problems:
         axes.scatter([], [], color="white", edgecolors="black", marker=markers[problem],
                      label=f"problem: {problem}")
-    times = [x for collection in axes.collections for x, _ in collection.get_offsets()]
+    times = [float(x) for collection in axes.collections
+             for x in np.asarray(collection.get_offsets())[:, 0]]
     logarithmic = bool(times) and min(times) > 0 and max(times) / min(times) > 10
     if logarithmic:
         axes.set_xscale("log")

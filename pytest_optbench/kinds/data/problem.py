@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_optbench.gate.expectations import Expectation
+from pytest_optbench.gate.expectations import BaselineCheck, Expectation
 from pytest_optbench.kinds.data.config import DataConfig
 from pytest_optbench.kinds.data.metrics import METRICS
 from pytest_optbench.kinds.data.spec import DataFields, DataProblem
@@ -111,7 +111,7 @@ def _check_model(doc: Document, path: KeyPath, spec: DataProblem,
 def _check_expect(doc: Document, path: KeyPath, spec: DataProblem,
                   findings: list[Finding]) -> dict[str, Expectation]:
     if spec.expect is None:
-        return {name: Expectation(baseline=True) for name in DEFAULT_EXPECT}
+        return {name: Expectation(baseline=BaselineCheck()) for name in DEFAULT_EXPECT}
     for name, expectation in spec.expect.items():
         where = path + ("expect", name)
         if name not in METRICS:

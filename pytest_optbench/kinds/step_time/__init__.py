@@ -87,7 +87,7 @@ class StepTimeKind(KindDefaults):
                                 dtype=config.dtype, implementation=config.implementation,
                                 seed=seeds[0], bytes_per_param=config.bytes_per_param,
                                 bandwidth_gbps=config.bandwidth_gbps)
-        metrics = {"step_time": [timing.median_s], "params_per_s": [timing.params_per_s],
+        metrics: dict[str, list[Any]] = {"step_time": [timing.median_s], "params_per_s": [timing.params_per_s],
                    "bytes_per_s": [timing.bytes_per_s],
                    "bandwidth_share": [timing.bandwidth_share],
                    "peak_memory": [float(timing.peak_memory_bytes)]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from functools import partial
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from matplotlib.figure import Figure
 
@@ -38,7 +38,7 @@ def step_times(results: Sequence[CaseResult], colours: Mapping[str, Style]) -> F
         floor = t["parameters"] * t["bytes_per_parameter"] / t["bandwidth_limit"] / scale
         axes.hlines(floor, x - width * 0.46, x + width * 0.46, color="black", lw=2.2)
     first = timed[0].details["timing"] if timed else {}
-    legend = [Patch(facecolor="white", edgecolor="black", label=implementation,
+    legend: list[Any] = [Patch(facecolor="white", edgecolor="black", label=implementation,
                     hatch=IMPLEMENTATION_HATCHES.get(implementation, ""))
               for implementation in implementations]
     if first:

@@ -64,7 +64,8 @@ def model_shapes(model: dict[str, Any], input_shape: list[int], classes: int = 1
     from pytest_optbench.kinds.models import build_model
 
     options = {k: v for k, v in model.items() if k != "kind"}
-    built = build_model(model["kind"], options, tuple(input_shape), classes)
+    channels, height, width = input_shape
+    built = build_model(model["kind"], options, (channels, height, width), classes)
     return [tuple(p.shape) for p in built.parameters()]
 
 

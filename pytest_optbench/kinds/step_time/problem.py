@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pytest_optbench.gate.expectations import Expectation
+from pytest_optbench.gate.expectations import BaselineCheck, Expectation
 from pytest_optbench.kinds.step_time.config import StepTimeConfig
 from pytest_optbench.kinds.step_time.metrics import DEFAULT_GATED, IMPLEMENTATIONS, METRICS
 from pytest_optbench.kinds.step_time.spec import StepTimeProblem
@@ -31,7 +31,7 @@ def check_step_time_problem(doc: Document, path: KeyPath, raw: dict,
                 findings.append(doc.finding(path + ("implementations", index), describe(name),
                                             one_of(IMPLEMENTATIONS) + ", or 'auto' for every one "
                                             "the class has", did_you_mean(name, IMPLEMENTATIONS)))
-    expect = {name: Expectation(baseline=True) for name in DEFAULT_GATED}
+    expect = {name: Expectation(baseline=BaselineCheck()) for name in DEFAULT_GATED}
     for name, expectation in (spec.expect or {}).items():
         if name not in METRICS:
             findings.append(doc.finding(path + ("expect", name), f"unknown metric '{name}'",
@@ -76,5 +76,5 @@ def implementations_of(cls: type, requested: str) -> list[str]:
 
     if requested != AUTO:
         return [requested]
-    names = set(inspect.signature(cls.__init__).parameters)
+    names = set(inspect.signature(cls.__init__).parameters)  # type: ignore[misc]
     return ["for-loop"] + [flag for flag in ("foreach", "fused") if flag in names]
