@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
 from pytest_optbench.gate.metrics import Metric
 from pytest_optbench.gate.record import BaselineContext, CaseResult
 from pytest_optbench.report.section import Section
-from pytest_optbench.suite.problem_kind import CheckedProblem, GroupRule, ProblemKind
+from pytest_optbench.suite.problem_kind import ValidProblem, GroupRule, ProblemKind
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from pytest_optbench.report.plots import Style
     from pytest_optbench.suite.cases import Case
 
-__all__ = ["CaseTrouble", "CheckedProblem", "Figures", "GroupRule", "Kind", "KindDefaults", "Measured",
+__all__ = ["CaseTrouble", "ValidProblem", "Figures", "GroupRule", "Kind", "KindDefaults", "Measured",
            "Section"]
 
 
@@ -34,7 +34,7 @@ class CaseTrouble(Exception):
 
 @dataclass
 class Measured:
-    """What a kind's run of one case produced, before it is checked."""
+    """What a kind's run of one case produced, before it is valid."""
 
     metrics: dict[str, list[Any]]           # metric -> one value (or curve) per seed
     context: BaselineContext                # which stored baselines are comparable
@@ -94,12 +94,12 @@ class KindDefaults:
     uses_benchmark = False
     other_devices_not_comparable = False
 
-    def group_rule(self, checked: CheckedProblem) -> GroupRule | None:
+    def group_rule(self, valid: ValidProblem) -> GroupRule | None:
         return GroupRule("match")
 
-    def variants(self, doc: Any, path: Any, key: str, checked: CheckedProblem, optimizer: Any,
+    def variants(self, doc: Any, path: Any, key: str, valid: ValidProblem, optimizer: Any,
                  config: Any, findings: list[Any]) -> list[tuple[str, Any]]:
-        return [(f"{key}[{config.label}]", checked.configs[""])]
+        return [(f"{key}[{config.label}]", valid.configs[""])]
 
     def keywords(self, case: Case) -> set[str]:
         return set()

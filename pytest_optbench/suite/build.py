@@ -19,7 +19,7 @@ from pytest_optbench.suite.cases import Case
 from pytest_optbench.suite.errors import Finding, SuiteError, describe, did_you_mean, one_of
 from pytest_optbench.suite.expand import SuiteScope, problem_cases
 from pytest_optbench.suite.loader import Document, KeyPath, load_file
-from pytest_optbench.suite.optimizers import check_entry
+from pytest_optbench.suite.optimizers import validate_entry
 from pytest_optbench.suite.problem_kind import ProblemKind
 from pytest_optbench.suite.spec import NAME_PATTERN, SuiteHeader, validate
 
@@ -67,8 +67,8 @@ def build_suite(doc: Document, default_name: str, context: BuildContext = BuildC
     header = validate(SuiteHeader, data, doc, (), findings)
     raw_optimizers = _mapping(data.get("optimizers"))
     raw_problems = _mapping(data.get("problems"))
-    _check_names(doc, raw_optimizers, raw_problems, findings)
-    optimizers = {key: check_entry(doc, key, raw, findings)
+    _validate_names(doc, raw_optimizers, raw_problems, findings)
+    optimizers = {key: validate_entry(doc, key, raw, findings)
                   for key, raw in raw_optimizers.items() if isinstance(raw, dict)}
     any_fields = _any_kind_fields(tuple(k.fields for k in context.kinds))
     defaults = _valid_fields(doc, ("defaults",), _mapping(data.get("defaults")), any_fields,
@@ -87,8 +87,8 @@ def build_suite(doc: Document, default_name: str, context: BuildContext = BuildC
             layers = _layers(doc, key, raw, defaults, suite_tiers, tier, any_fields, context,
                              findings)
             cases.extend(problem_cases(scope, key, raw, layers))
-    _check_problem_lists(doc, optimizers, raw_problems, findings)
-    _check_unique_ids(doc, cases, findings)
+    _validate_problem_lists(doc, optimizers, raw_problems, findings)
+    _validate_unique_ids(doc, cases, findings)
     if findings:
         raise SuiteError(findings)
     assert header is not None
@@ -100,7 +100,7 @@ def _mapping(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _check_names(doc: Document, raw_optimizers: dict[str, Any], raw_problems: dict[str, Any],
+def _validate_names(doc: Document, raw_optimizers: dict[str, Any], raw_problems: dict[str, Any],
                  findings: list[Finding]) -> None:
     for section, names in (("optimizers", raw_optimizers), ("problems", raw_problems)):
         for name in names:
@@ -109,7 +109,7 @@ def _check_names(doc: Document, raw_optimizers: dict[str, Any], raw_problems: di
                                             "letters, digits and . _ + - (names become test ids)"))
 
 
-def _check_problem_lists(doc: Document, optimizers: dict[str, Any], raw_problems: dict[str, Any],
+def _validate_problem_lists(doc: Document, optimizers: dict[str, Any], raw_problems: dict[str, Any],
                          findings: list[Finding]) -> None:
     """An optimizer's `problems:` names problems of the suite."""
     for opt_key, opt in optimizers.items():
@@ -120,7 +120,7 @@ def _check_problem_lists(doc: Document, optimizers: dict[str, Any], raw_problems
                                             did_you_mean(name, raw_problems)))
 
 
-def _check_unique_ids(doc: Document, cases: list[Case], findings: list[Finding]) -> None:
+def _validate_unique_ids(doc: Document, cases: list[Case], findings: list[Finding]) -> None:
     seen: set[str] = set()
     for case in cases:
         if case.case_id in seen:

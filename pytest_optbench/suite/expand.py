@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 from pytest_optbench.suite.cases import Case, OptimizerConfig, format_id_value, with_hash
 from pytest_optbench.suite.errors import Finding, describe, did_you_mean
 from pytest_optbench.suite.loader import Document, KeyPath
-from pytest_optbench.suite.optimizers import (ResolvedOptimizer, check_parts, grid_points,
+from pytest_optbench.suite.optimizers import (ResolvedOptimizer, validate_parts, grid_points,
                                               split_entry, trial_construct)
-from pytest_optbench.suite.problem_kind import CheckedProblem, GroupRule, ProblemKind
+from pytest_optbench.suite.problem_kind import ValidProblem, GroupRule, ProblemKind
 from pytest_optbench.suite.spec import ALL_OPTIMIZERS, SuiteHeader
 
 if TYPE_CHECKING:
@@ -62,13 +62,13 @@ def problem_cases(scope: SuiteScope, key: str, raw: dict[str, Any],
     if kind is None:
         return []
     before = len(scope.findings)
-    checked = kind.check_problem(scope.doc, path, merged, scope.header, scope.context,
+    valid = kind.validate_problem(scope.doc, path, merged, scope.header, scope.context,
                                  scope.findings)
-    not_converging = dict(checked.spec.does_not_converge or {}) if checked else {}
-    _check_optimizer_names(scope, path, checked, not_converging)
-    if checked is None or len(scope.findings) > before:
+    not_converging = dict(valid.spec.does_not_converge or {}) if valid else {}
+    _validate_optimizer_names(scope, path, valid, not_converging)
+    if valid is None or len(scope.findings) > before:
         return []
-    spec = checked.spec
+    spec = valid.spec
     chosen = [k for k in (spec.optimizers or list(scope.optimizers))
               if (opt := scope.optimizers.get(k)) is not None
               and (opt.problems is None or key in opt.problems)]
@@ -86,12 +86,12 @@ def problem_cases(scope: SuiteScope, key: str, raw: dict[str, Any],
         assert optimizer is not None
         override = (spec.overrides or {}).get(opt_key)
         for opt_config in _optimizer_configs(scope, path, optimizer, override,
-                                             kind.group_rule(checked)):
-            for case_id, config in kind.variants(scope.doc, path, key, checked, optimizer,
+                                             kind.group_rule(valid)):
+            for case_id, config in kind.variants(scope.doc, path, key, valid, optimizer,
                                                  opt_config, scope.findings):
                 cases.append(with_hash(Case(
                     suite=scope.name, case_id=case_id, problem_key=key, kind=kind.name,
-                    problem=config, optimizer=opt_config, seeds=seeds, expect=checked.expect,
+                    problem=config, optimizer=opt_config, seeds=seeds, expect=valid.expect,
                     line=scope.doc.line_of(path) or 1,
                     device=scope.header.device if scope.header else "auto", tier=scope.tier,
                     skip=spec.skip,
@@ -100,10 +100,10 @@ def problem_cases(scope: SuiteScope, key: str, raw: dict[str, Any],
     return cases
 
 
-def _check_optimizer_names(scope: SuiteScope, path: KeyPath, checked: CheckedProblem | None,
+def _validate_optimizer_names(scope: SuiteScope, path: KeyPath, valid: ValidProblem | None,
                            not_converging: dict[str, str]) -> None:
     """Optimizers a problem names (to run, to override, not to converge) exist."""
-    spec = checked.spec if checked else None
+    spec = valid.spec if valid else None
     listed = {"optimizers": (spec.optimizers or []) if spec else [],
               "overrides": list(spec.overrides or {}) if spec else [],
               "does_not_converge": [k for k in not_converging if k != ALL_OPTIMIZERS]}
@@ -141,7 +141,7 @@ def _optimizer_configs(scope: SuiteScope, path: KeyPath, opt: ResolvedOptimizer,
         groups = reserved.get("param_groups", groups)
         schedule = reserved.get("schedule", schedule)
         before = len(scope.findings)
-        check_parts(scope.doc, override_path, opt, extra, grid if "grid" in reserved else {},
+        validate_parts(scope.doc, override_path, opt, extra, grid if "grid" in reserved else {},
                     groups if "param_groups" in reserved else [],
                     schedule if "schedule" in reserved else None, scope.findings)
         if len(scope.findings) > before:

@@ -40,7 +40,7 @@ def split_entry(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return reserved, hyper
 
 
-def check_entry(doc: Document, key: str, raw: dict[str, Any],
+def validate_entry(doc: Document, key: str, raw: dict[str, Any],
                 findings: list[Finding]) -> ResolvedOptimizer | None:
     path = ("optimizers", key)
     reserved, hyper = split_entry(raw)
@@ -60,7 +60,7 @@ def check_entry(doc: Document, key: str, raw: dict[str, Any],
         schedule=dict(entry.schedule) if entry.schedule else None,
         isolation=entry.start_isolation or default_isolation(entry.class_),
         problems=entry.problems, accepted=accepted, open_ended=open_ended)
-    check_parts(doc, path, resolved, hyper, resolved.grid, resolved.param_groups,
+    validate_parts(doc, path, resolved, hyper, resolved.grid, resolved.param_groups,
                 resolved.schedule, findings)
     if len(findings) == before:
         for variant in grid_points(resolved.grid):
@@ -72,11 +72,11 @@ def check_entry(doc: Document, key: str, raw: dict[str, Any],
     return resolved
 
 
-def check_parts(doc: Document, path: KeyPath, opt: ResolvedOptimizer, hyper: dict[str, Any], grid: dict[str, Any],
+def validate_parts(doc: Document, path: KeyPath, opt: ResolvedOptimizer, hyper: dict[str, Any], grid: dict[str, Any],
                 groups: list[dict[str, Any]], schedule: dict[str, Any] | None, findings: list[Finding]) -> None:
     """Names in hyperparameters, grid, parameter groups and schedule, against the classes."""
-    check_names(doc, path, opt, hyper, findings, reserved=RESERVED_OPTIMIZER_KEYS)
-    check_names(doc, path + ("grid",), opt, grid, findings)
+    validate_names(doc, path, opt, hyper, findings, reserved=RESERVED_OPTIMIZER_KEYS)
+    validate_names(doc, path + ("grid",), opt, grid, findings)
     for index, group in enumerate(groups):
         group_path = path + ("param_groups", index)
         if not isinstance(group, dict):
@@ -90,13 +90,13 @@ def check_parts(doc: Document, path: KeyPath, opt: ResolvedOptimizer, hyper: dic
         if "match" in group and not _is_pattern(match):
             findings.append(doc.finding(group_path + ("match",), describe(match),
                                         "a regular expression over parameter names, e.g. 'bias'"))
-        check_names(doc, group_path, opt, {k: v for k, v in group.items() if k not in GROUP_KEYS},
+        validate_names(doc, group_path, opt, {k: v for k, v in group.items() if k not in GROUP_KEYS},
                     findings, reserved=GROUP_KEYS)
     if schedule is not None:
-        check_schedule(doc, path + ("schedule",), schedule, findings)
+        validate_schedule(doc, path + ("schedule",), schedule, findings)
 
 
-def check_names(doc: Document, path: KeyPath, opt: ResolvedOptimizer, values: dict[str, Any],
+def validate_names(doc: Document, path: KeyPath, opt: ResolvedOptimizer, values: dict[str, Any],
                 findings: list[Finding], reserved: tuple[str, ...] = ()) -> None:
     if opt.open_ended:
         return
@@ -107,7 +107,7 @@ def check_names(doc: Document, path: KeyPath, opt: ResolvedOptimizer, values: di
                 one_of(opt.accepted), did_you_mean(name, [*opt.accepted, *reserved])))
 
 
-def check_schedule(doc: Document, path: KeyPath, schedule: dict[str, Any], findings: list[Finding]) -> None:
+def validate_schedule(doc: Document, path: KeyPath, schedule: dict[str, Any], findings: list[Finding]) -> None:
     name = schedule.get("class")
     if not isinstance(name, str):
         findings.append(doc.finding(path + ("class",), describe(name),

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class CheckedProblem:
+class ValidProblem:
     """A problem that validated: its configurations, by variant, and what it expects."""
 
     configs: dict[str, Any]            # variant ("" for the only one) -> frozen configuration
@@ -45,17 +45,17 @@ class ProblemKind(Protocol):
     title: str                         # what that field means, for error messages
     fields: type[BaseModel]            # every field a problem of this kind may set
 
-    def check_problem(self, doc: Document, path: KeyPath, raw: dict[str, Any],
+    def validate_problem(self, doc: Document, path: KeyPath, raw: dict[str, Any],
                       header: SuiteHeader | None, context: BuildContext,
-                      findings: list[Finding]) -> CheckedProblem | None:
+                      findings: list[Finding]) -> ValidProblem | None:
         """Validate one problem (defaults and tier merged); None, with `findings` extended."""
         ...
 
-    def group_rule(self, checked: CheckedProblem) -> GroupRule | None:
+    def group_rule(self, valid: ValidProblem) -> GroupRule | None:
         """How groups pick parameters; None where a problem has nothing to group."""
         ...
 
-    def variants(self, doc: Document, path: KeyPath, key: str, checked: CheckedProblem,
+    def variants(self, doc: Document, path: KeyPath, key: str, valid: ValidProblem,
                  optimizer: ResolvedOptimizer, config: OptimizerConfig,
                  findings: list[Finding]) -> list[tuple[str, Any]]:
         """(test id, problem configuration) pairs of one optimizer configuration."""

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any, Mapping, cast
 from pytest_optbench.gate.record import BaselineContext, CaseResult
 from pytest_optbench.kinds.analytic.config import AnalyticConfig
 from pytest_optbench.kinds.analytic.metrics import METRICS
-from pytest_optbench.kinds.analytic.problem import check_problem
+from pytest_optbench.kinds.analytic.validation import validate_problem
 from pytest_optbench.kinds.analytic.spec import AnalyticFields
-from pytest_optbench.kinds.base import CheckedProblem, Figures, GroupRule, KindDefaults, Measured
+from pytest_optbench.kinds.base import ValidProblem, Figures, GroupRule, KindDefaults, Measured
 
 if TYPE_CHECKING:
     from pytest_optbench.options import OptbenchOptions
@@ -29,13 +29,13 @@ class AnalyticKind(KindDefaults):
     fields = AnalyticFields
     metrics = METRICS
 
-    def check_problem(self, doc: Document, path: KeyPath, raw: dict[str, Any],
+    def validate_problem(self, doc: Document, path: KeyPath, raw: dict[str, Any],
                       header: SuiteHeader | None, context: BuildContext,
-                      findings: list[Finding]) -> CheckedProblem | None:
-        return check_problem(doc, path, raw, header.dtype if header else None, findings)
+                      findings: list[Finding]) -> ValidProblem | None:
+        return validate_problem(doc, path, raw, header.dtype if header else None, findings)
 
-    def group_rule(self, checked: CheckedProblem) -> GroupRule | None:
-        return GroupRule("dims", checked.dim)
+    def group_rule(self, valid: ValidProblem) -> GroupRule | None:
+        return GroupRule("dims", valid.dim)
 
     def measure(self, case: Case, seeds: tuple[int, ...], device: Any,
                 options: OptbenchOptions, cache: dict[str, Any], benchmark: Any) -> Measured:

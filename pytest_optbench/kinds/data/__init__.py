@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Mapping, cast
 
 from pytest_optbench.gate.record import BaselineContext, CaseResult
-from pytest_optbench.kinds.base import CheckedProblem, Figures, KindDefaults, Measured
+from pytest_optbench.kinds.base import ValidProblem, Figures, KindDefaults, Measured
 from pytest_optbench.kinds.data.config import DataConfig
 from pytest_optbench.kinds.data.metrics import METRICS
-from pytest_optbench.kinds.data.problem import check_data_problem
+from pytest_optbench.kinds.data.validation import validate_data_problem
 from pytest_optbench.kinds.data.spec import DataFields
 
 if TYPE_CHECKING:
@@ -30,10 +30,10 @@ class DataKind(KindDefaults):
     fields = DataFields
     metrics = METRICS
 
-    def check_problem(self, doc: Document, path: KeyPath, raw: dict[str, Any],
+    def validate_problem(self, doc: Document, path: KeyPath, raw: dict[str, Any],
                       header: SuiteHeader | None, context: BuildContext,
-                      findings: list[Finding]) -> CheckedProblem | None:
-        return check_data_problem(doc, path, raw, context.dataset_folders, findings)
+                      findings: list[Finding]) -> ValidProblem | None:
+        return validate_data_problem(doc, path, raw, context.dataset_folders, findings)
 
     def keywords(self, case: Case) -> set[str]:
         return {cast(DataConfig, case.problem).dataset}

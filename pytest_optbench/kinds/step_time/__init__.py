@@ -6,11 +6,11 @@ import dataclasses
 from typing import TYPE_CHECKING, Any, Mapping, cast
 
 from pytest_optbench.gate.record import BaselineContext, CaseResult
-from pytest_optbench.kinds.base import (CheckedProblem, Figures, GroupRule, KindDefaults, Measured,
+from pytest_optbench.kinds.base import (ValidProblem, Figures, GroupRule, KindDefaults, Measured,
                                         Section)
 from pytest_optbench.kinds.step_time.config import StepTimeConfig
 from pytest_optbench.kinds.step_time.metrics import METRICS
-from pytest_optbench.kinds.step_time.problem import check_step_time_problem, implementations_of
+from pytest_optbench.kinds.step_time.validation import validate_step_time_problem, implementations_of
 from pytest_optbench.kinds.step_time.spec import StepTimeFields
 
 if TYPE_CHECKING:
@@ -36,20 +36,20 @@ class StepTimeKind(KindDefaults):
     uses_benchmark = True
     other_devices_not_comparable = True
 
-    def check_problem(self, doc: Document, path: KeyPath, raw: dict[str, Any],
+    def validate_problem(self, doc: Document, path: KeyPath, raw: dict[str, Any],
                       header: SuiteHeader | None, context: BuildContext,
-                      findings: list[Finding]) -> CheckedProblem | None:
-        return check_step_time_problem(doc, path, raw, findings)
+                      findings: list[Finding]) -> ValidProblem | None:
+        return validate_step_time_problem(doc, path, raw, findings)
 
-    def group_rule(self, checked: CheckedProblem) -> GroupRule | None:
+    def group_rule(self, valid: ValidProblem) -> GroupRule | None:
         return None  # a timed step has no coordinates or names to group by
 
-    def variants(self, doc: Document, path: KeyPath, key: str, checked: CheckedProblem,
+    def variants(self, doc: Document, path: KeyPath, key: str, valid: ValidProblem,
                  optimizer: ResolvedOptimizer, config: OptimizerConfig,
                  findings: list[Finding]) -> list[tuple[str, Any]]:
         """One case per implementation timed."""
         variants = []
-        for requested, problem in checked.configs.items():
+        for requested, problem in valid.configs.items():
             for name in implementations_of(optimizer.cls, requested):
                 flag = {"foreach": "foreach", "fused": "fused"}.get(name)
                 if flag and flag not in optimizer.accepted and not optimizer.open_ended:

@@ -9,7 +9,7 @@ from pytest_optbench.kinds.analytic.metrics import METRICS
 from pytest_optbench.kinds.analytic.spec import AnalyticFields, AnalyticProblem
 from pytest_optbench.suite.errors import Finding, describe, did_you_mean, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
-from pytest_optbench.suite.problem_kind import CheckedProblem
+from pytest_optbench.suite.problem_kind import ValidProblem
 from pytest_optbench.suite.spec import validate
 
 DEFAULT_STARTS = 32
@@ -17,19 +17,19 @@ DEFAULT_STEPS = 1000
 DEFAULT_CRITERION, DEFAULT_TOL = "distance", 1e-3
 
 
-def check_problem(doc: Document, path: KeyPath, raw: dict, suite_dtype: str | None,
-                  findings: list[Finding]) -> CheckedProblem | None:
+def validate_problem(doc: Document, path: KeyPath, raw: dict, suite_dtype: str | None,
+                  findings: list[Finding]) -> ValidProblem | None:
     """Validate a problem (defaults already merged); None, with `findings` extended, if bad.
 
-    Where one field is invalid the others are still checked, so that a run reports every
+    Where one field is invalid the others are still valid, so that a run reports every
     problem in the file.
     """
     before = len(findings)
     spec = validate(AnalyticProblem, raw, doc, path, findings) or _partial(raw)
     if spec is None:
         return None
-    function = _check_function(doc, path, spec, findings)
-    expect = _check_expect(doc, path, spec, findings)
+    function = _validate_function(doc, path, spec, findings)
+    expect = _validate_expect(doc, path, spec, findings)
     if spec.dtype not in (None, "float32", "float64"):
         findings.append(doc.finding(path + ("dtype",), describe(spec.dtype),
                                     "float64 or float32 for an analytic problem"))
@@ -45,7 +45,7 @@ def check_problem(doc: Document, path: KeyPath, raw: dict, suite_dtype: str | No
         criterion=spec.converge.criterion if spec.converge else DEFAULT_CRITERION,
         tol=spec.converge.tol if spec.converge else DEFAULT_TOL,
         dtype=spec.dtype or suite_dtype or "float64")
-    return CheckedProblem({"": config}, spec, expect, dim=dim)
+    return ValidProblem({"": config}, spec, expect, dim=dim)
 
 
 def _partial(raw: dict) -> AnalyticProblem | None:
@@ -57,7 +57,7 @@ def _partial(raw: dict) -> AnalyticProblem | None:
     return AnalyticProblem.model_validate({**valid, "function": raw["function"]})
 
 
-def _check_function(doc: Document, path: KeyPath, spec: AnalyticProblem,
+def _validate_function(doc: Document, path: KeyPath, spec: AnalyticProblem,
                     findings: list[Finding]) -> tuple | None:
     """(dim, domain, minima) for the problem's function, after checking them."""
     from pytest_optbench.kinds.analytic.functions import FUNCTIONS
@@ -108,8 +108,8 @@ def _check_function(doc: Document, path: KeyPath, spec: AnalyticProblem,
                                             else f"no options for {info.name}",
                                             did_you_mean(name, info.option_defaults)))
         default_box, minima = info.domain, None
-    assert dim is not None  # declared, or the function's own (checked above)
-    domain = _check_domain(doc, path, spec.domain, default_box, dim, findings)
+    assert dim is not None  # declared, or the function's own (valid above)
+    domain = _validate_domain(doc, path, spec.domain, default_box, dim, findings)
     for field_name, points in (("minima", spec.minima), ("start_points", spec.start_points)):
         for index, point in enumerate(points or []):
             if len(point) != dim:
@@ -120,7 +120,7 @@ def _check_function(doc: Document, path: KeyPath, spec: AnalyticProblem,
     return dim, domain, minima
 
 
-def _check_domain(doc: Document, path: KeyPath, boxes, default_box, dim: int,
+def _validate_domain(doc: Document, path: KeyPath, boxes, default_box, dim: int,
                   findings: list[Finding]):
     if boxes is None:
         return tuple([tuple(default_box)] * dim) if default_box else None
@@ -134,7 +134,7 @@ def _check_domain(doc: Document, path: KeyPath, boxes, default_box, dim: int,
     return tuple(tuple(b) for b in (boxes * dim if len(boxes) == 1 else boxes))
 
 
-def _check_expect(doc: Document, path: KeyPath, spec: AnalyticProblem,
+def _validate_expect(doc: Document, path: KeyPath, spec: AnalyticProblem,
                   findings: list[Finding]) -> dict[str, Expectation]:
     if spec.expect is None:
         return {name: Expectation(baseline=BaselineCheck()) for name in METRICS}

@@ -8,7 +8,7 @@ from pytest_optbench.kinds.data.metrics import METRICS
 from pytest_optbench.kinds.data.spec import DataFields, DataProblem
 from pytest_optbench.suite.errors import Finding, describe, did_you_mean, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
-from pytest_optbench.suite.problem_kind import CheckedProblem
+from pytest_optbench.suite.problem_kind import ValidProblem
 from pytest_optbench.suite.spec import validate
 
 DEFAULT_BATCH_SIZE = 128
@@ -16,21 +16,21 @@ DEFAULT_EXPECT = ("test_accuracy", "test_loss")
 TARGET_METRICS = ("epochs_to_target", "time_to_target")
 
 
-def check_data_problem(doc: Document, path: KeyPath, raw: dict, dataset_folders: frozenset[str],
-                       findings: list[Finding]) -> CheckedProblem | None:
+def validate_data_problem(doc: Document, path: KeyPath, raw: dict, dataset_folders: frozenset[str],
+                       findings: list[Finding]) -> ValidProblem | None:
     """Validate a data problem (defaults and tier merged); None, with `findings` extended."""
     before = len(findings)
     spec = validate(DataProblem, raw, doc, path, findings) or _partial(raw)
     if spec is None:
         return None
-    _check_dataset(doc, path, spec.dataset, dataset_folders, findings)
-    kind, options = _check_model(doc, path, spec, findings)
+    _validate_dataset(doc, path, spec.dataset, dataset_folders, findings)
+    kind, options = _validate_model(doc, path, spec, findings)
     if (spec.epochs is None) == (spec.steps is None):
         found = "both" if spec.epochs is not None else "neither"
         findings.append(doc.finding(path, f"{found} of 'epochs' and 'steps'",
                                     "exactly one budget: 'epochs: N' or 'steps: N'",
                                     field_name=".".join(map(str, path + ("epochs",)))))
-    expect = _check_expect(doc, path, spec, findings)
+    expect = _validate_expect(doc, path, spec, findings)
     if len(findings) > before:
         return None
     augment = spec.augment
@@ -42,7 +42,7 @@ def check_data_problem(doc: Document, path: KeyPath, raw: dict, dataset_folders:
         crop=augment.crop if augment else 0, flip=augment.flip if augment else False,
         precision=spec.precision or "float32", channels_last=bool(spec.channels_last),
         target_accuracy=spec.target_accuracy)
-    return CheckedProblem({"": config}, spec, expect)
+    return ValidProblem({"": config}, spec, expect)
 
 
 def _partial(raw: dict) -> DataProblem | None:
@@ -54,7 +54,7 @@ def _partial(raw: dict) -> DataProblem | None:
     return DataProblem.model_validate({**valid, "dataset": raw["dataset"], "model": raw["model"]})
 
 
-def _check_dataset(doc: Document, path: KeyPath, name: str, folders: frozenset[str],
+def _validate_dataset(doc: Document, path: KeyPath, name: str, folders: frozenset[str],
                    findings: list[Finding]) -> None:
     from pytest_optbench.kinds.data.datasets import BUILTIN
 
@@ -66,7 +66,7 @@ def _check_dataset(doc: Document, path: KeyPath, name: str, folders: frozenset[s
         f"--optbench-dataset-folder {name}=PATH", did_you_mean(name, [*BUILTIN, *folders])))
 
 
-def _check_model(doc: Document, path: KeyPath, spec: DataProblem,
+def _validate_model(doc: Document, path: KeyPath, spec: DataProblem,
                  findings: list[Finding]) -> tuple[str, dict]:
     """The model's kind and options, after building it once on the CPU."""
     from pytest_optbench.kinds.data.datasets import BUILTIN
@@ -108,7 +108,7 @@ def _check_model(doc: Document, path: KeyPath, spec: DataProblem,
     return kind, options
 
 
-def _check_expect(doc: Document, path: KeyPath, spec: DataProblem,
+def _validate_expect(doc: Document, path: KeyPath, spec: DataProblem,
                   findings: list[Finding]) -> dict[str, Expectation]:
     if spec.expect is None:
         return {name: Expectation(baseline=BaselineCheck()) for name in DEFAULT_EXPECT}

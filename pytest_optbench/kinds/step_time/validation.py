@@ -8,20 +8,20 @@ from pytest_optbench.kinds.step_time.metrics import DEFAULT_GATED, IMPLEMENTATIO
 from pytest_optbench.kinds.step_time.spec import StepTimeProblem
 from pytest_optbench.suite.errors import Finding, describe, did_you_mean, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
-from pytest_optbench.suite.problem_kind import CheckedProblem
+from pytest_optbench.suite.problem_kind import ValidProblem
 from pytest_optbench.suite.spec import validate
 
 AUTO = "auto"
 
 
-def check_step_time_problem(doc: Document, path: KeyPath, raw: dict,
-                         findings: list[Finding]) -> CheckedProblem | None:
+def validate_step_time_problem(doc: Document, path: KeyPath, raw: dict,
+                         findings: list[Finding]) -> ValidProblem | None:
     before = len(findings)
     spec = validate(StepTimeProblem, raw, doc, path, findings)
     if spec is None:
         return None
     params = spec.params.model_dump(exclude_none=True)
-    _check_params(doc, path + ("params",), params, findings)
+    _validate_params(doc, path + ("params",), params, findings)
     implementations = spec.implementations or ["default"]
     if implementations != AUTO:
         if isinstance(implementations, str):
@@ -42,10 +42,10 @@ def check_step_time_problem(doc: Document, path: KeyPath, raw: dict,
     configs = {name: StepTimeConfig(params, spec.dtype or "float32", name, spec.bytes_per_param,
                                   spec.bandwidth_gbps)
                for name in (implementations if implementations != AUTO else [AUTO])}
-    return CheckedProblem(configs, spec, expect)
+    return ValidProblem(configs, spec, expect)
 
 
-def _check_params(doc: Document, path: KeyPath, params: dict, findings: list[Finding]) -> None:
+def _validate_params(doc: Document, path: KeyPath, params: dict, findings: list[Finding]) -> None:
     from pytest_optbench.kinds.models import MODELS
     from pytest_optbench.kinds.step_time.params import PRESETS, parse_count
 
