@@ -68,3 +68,13 @@ problems:
     params: {count: 200k}
     implementations: [for-loop, foreach]
 """
+
+# A minimal valid suite, for tests that break one thing in it.
+GOOD = """\
+optbench: 1
+suite: s
+optimizers:
+  sgd: {class: SGD, lr: 0.01}
+problems:
+  booth: {function: booth}
+"""

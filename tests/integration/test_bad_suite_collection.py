@@ -2,14 +2,7 @@
 
 import pytest
 
-GOOD = """\
-optbench: 1
-suite: s
-optimizers:
-  sgd: {class: SGD, lr: 0.01}
-problems:
-  booth: {function: booth}
-"""
+from suite_texts import GOOD
 
 
 def test_a_bad_suite_is_a_collection_error_and_nothing_runs(pytester):

@@ -1,12 +1,13 @@
-"""Checks of one analytic problem of a suite -> its configuration and expectations."""
+"""Validation of one analytic problem of a suite -> its configuration and expectations."""
 
 from __future__ import annotations
 
 
-from pytest_optbench.gate.expectations import BaselineCheck, Expectation
+from pytest_optbench.gate.expectations import Expectation
 from pytest_optbench.kinds.analytic.config import AnalyticConfig
 from pytest_optbench.kinds.analytic.metrics import METRICS
 from pytest_optbench.kinds.analytic.spec import AnalyticFields, AnalyticProblem
+from pytest_optbench.suite.expectations import validate_expectations
 from pytest_optbench.suite.errors import Finding, describe, did_you_mean, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
 from pytest_optbench.suite.problem_kind import ValidProblem
@@ -29,7 +30,8 @@ def validate_problem(doc: Document, path: KeyPath, raw: dict, suite_dtype: str |
     if spec is None:
         return None
     function = _validate_function(doc, path, spec, findings)
-    expect = _validate_expect(doc, path, spec, findings)
+    expect = validate_expectations(doc, path, spec.expect, METRICS, METRICS, findings,
+                                   _no_bounds_on_curves)
     if spec.dtype not in (None, "float32", "float64"):
         findings.append(doc.finding(path + ("dtype",), describe(spec.dtype),
                                     "float64 or float32 for an analytic problem"))
@@ -134,21 +136,7 @@ def _validate_domain(doc: Document, path: KeyPath, boxes, default_box, dim: int,
     return tuple(tuple(b) for b in (boxes * dim if len(boxes) == 1 else boxes))
 
 
-def _validate_expect(doc: Document, path: KeyPath, spec: AnalyticProblem,
-                  findings: list[Finding]) -> dict[str, Expectation]:
-    if spec.expect is None:
-        return {name: Expectation(baseline=BaselineCheck()) for name in METRICS}
-    for name, expectation in spec.expect.items():
-        where = path + ("expect", name)
-        if name not in METRICS:
-            findings.append(doc.finding(where, f"unknown metric '{name}'", one_of(METRICS),
-                                        did_you_mean(name, METRICS)))
-        elif METRICS[name].curve and (expectation.min is not None
-                                               or expectation.max is not None):
-            findings.append(doc.finding(where, "min or max on a curve",
-                                        "only 'baseline:' (a curve is compared point by point)"))
-        elif expectation.min is not None and expectation.max is not None \
-                and expectation.min > expectation.max:
-            findings.append(doc.finding(where, f"min {expectation.min} > max {expectation.max}",
-                                        "min <= max"))
-    return dict(spec.expect)
+def _no_bounds_on_curves(name: str, expectation: Expectation) -> tuple[str, str] | None:
+    if METRICS[name].curve and (expectation.min is not None or expectation.max is not None):
+        return "min or max on a curve", "only 'baseline:' (a curve is compared point by point)"
+    return None

@@ -1,11 +1,12 @@
-"""Checks of one real-data problem of a suite -> its configuration and expectations."""
+"""Validation of one real-data problem of a suite -> its configuration and expectations."""
 
 from __future__ import annotations
 
-from pytest_optbench.gate.expectations import BaselineCheck, Expectation
+from pytest_optbench.gate.expectations import Expectation
 from pytest_optbench.kinds.data.config import DataConfig
 from pytest_optbench.kinds.data.metrics import METRICS
 from pytest_optbench.kinds.data.spec import DataFields, DataProblem
+from pytest_optbench.suite.expectations import validate_expectations
 from pytest_optbench.suite.errors import Finding, describe, did_you_mean, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
 from pytest_optbench.suite.problem_kind import ValidProblem
@@ -30,7 +31,13 @@ def validate_data_problem(doc: Document, path: KeyPath, raw: dict, dataset_folde
         findings.append(doc.finding(path, f"{found} of 'epochs' and 'steps'",
                                     "exactly one budget: 'epochs: N' or 'steps: N'",
                                     field_name=".".join(map(str, path + ("epochs",)))))
-    expect = _validate_expect(doc, path, spec, findings)
+    def needs_target(name: str, expectation: Expectation) -> tuple[str, str] | None:
+        if name in TARGET_METRICS and spec.target_accuracy is None:
+            return f"'{name}' without a target", "'target_accuracy:' set on the problem, e.g. 0.97"
+        return None
+
+    expect = validate_expectations(doc, path, spec.expect, METRICS, DEFAULT_EXPECT, findings,
+                                   needs_target)
     if len(findings) > before:
         return None
     augment = spec.augment
@@ -106,22 +113,3 @@ def _validate_model(doc: Document, path: KeyPath, spec: DataProblem,
                                     f"a model for {info.title} ({info.channels}x{info.size}x"
                                     f"{info.size} inputs, {info.classes} classes)"))
     return kind, options
-
-
-def _validate_expect(doc: Document, path: KeyPath, spec: DataProblem,
-                  findings: list[Finding]) -> dict[str, Expectation]:
-    if spec.expect is None:
-        return {name: Expectation(baseline=BaselineCheck()) for name in DEFAULT_EXPECT}
-    for name, expectation in spec.expect.items():
-        where = path + ("expect", name)
-        if name not in METRICS:
-            findings.append(doc.finding(where, f"unknown metric '{name}'", one_of(METRICS),
-                                        did_you_mean(name, METRICS)))
-        elif name in TARGET_METRICS and spec.target_accuracy is None:
-            findings.append(doc.finding(where, f"'{name}' without a target",
-                                        "'target_accuracy:' set on the problem, e.g. 0.97"))
-        elif expectation.min is not None and expectation.max is not None \
-                and expectation.min > expectation.max:
-            findings.append(doc.finding(where, f"min {expectation.min} > max {expectation.max}",
-                                        "min <= max"))
-    return dict(spec.expect)

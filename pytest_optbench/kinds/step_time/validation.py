@@ -1,4 +1,4 @@
-"""Checks of one step-time problem of a suite -> its configurations and expectations."""
+"""Validation of one step-time problem of a suite -> its configurations and expectations."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pytest_optbench.gate.expectations import BaselineCheck, Expectation
 from pytest_optbench.kinds.step_time.config import StepTimeConfig
 from pytest_optbench.kinds.step_time.metrics import DEFAULT_GATED, IMPLEMENTATIONS, METRICS
 from pytest_optbench.kinds.step_time.spec import StepTimeProblem
+from pytest_optbench.suite.expectations import validate_expectations
 from pytest_optbench.suite.errors import Finding, describe, did_you_mean, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
 from pytest_optbench.suite.problem_kind import ValidProblem
@@ -31,12 +32,9 @@ def validate_step_time_problem(doc: Document, path: KeyPath, raw: dict,
                 findings.append(doc.finding(path + ("implementations", index), describe(name),
                                             one_of(IMPLEMENTATIONS) + ", or 'auto' for every one "
                                             "the class has", did_you_mean(name, IMPLEMENTATIONS)))
-    expect = {name: Expectation(baseline=BaselineCheck()) for name in DEFAULT_GATED}
-    for name, expectation in (spec.expect or {}).items():
-        if name not in METRICS:
-            findings.append(doc.finding(path + ("expect", name), f"unknown metric '{name}'",
-                                        one_of(METRICS), did_you_mean(name, METRICS)))
-        expect[name] = expectation
+    # The gated metrics are always checked; the suite may add others or change these.
+    expect = {**{name: Expectation(baseline=BaselineCheck()) for name in DEFAULT_GATED},
+              **validate_expectations(doc, path, spec.expect or {}, METRICS, (), findings)}
     if len(findings) > before:
         return None
     configs = {name: StepTimeConfig(params, spec.dtype or "float32", name, spec.bytes_per_param,

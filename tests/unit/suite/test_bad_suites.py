@@ -4,18 +4,12 @@ import textwrap
 
 import pytest
 
+from suite_texts import GOOD
+
 from pytest_optbench.suite.errors import SuiteError
 from pytest_optbench.suite.loader import load_text
 from pytest_optbench.api import build_suite
 
-GOOD = """\
-optbench: 1
-suite: s
-optimizers:
-  sgd: {class: SGD, lr: 0.01}
-problems:
-  booth: {function: booth}
-"""
 
 # (name, suite text, expected fragments of one reported problem: "file:line: field: found ...")
 BAD = [
