@@ -58,7 +58,7 @@ def validate_entry(doc: Document, key: str, raw: dict[str, Any],
         key=key, cls=cls, class_name=entry.class_, hyperparameters=hyper,
         grid=dict(entry.grid or {}), param_groups=[dict(g) for g in entry.param_groups or []],
         schedule=dict(entry.schedule) if entry.schedule else None,
-        isolation=entry.start_isolation or default_isolation(entry.class_),
+        isolation=entry.start_isolation or default_isolation(cls),
         problems=entry.problems, accepted=accepted, open_ended=open_ended)
     validate_parts(doc, path, resolved, hyper, resolved.grid, resolved.param_groups,
                 resolved.schedule, findings)

@@ -117,15 +117,21 @@ def resolve_scheduler(name: str) -> type:
                      + ") or 'package.module:Class'", did_you_mean(name, names))
 
 
-def default_isolation(class_name: str) -> str:
-    """How starts are isolated when the suite does not say.
+def default_isolation(cls: type) -> str:
+    """How starts are isolated when the suite does not say, by the class itself: `Adam` and
+    `"torch.optim:Adam"` are one class and get one isolation.
 
     Unknown classes get one tensor per start: that is exact for any optimizer that treats each
     parameter tensor on its own (norms, trust ratios, factorisations), which covers nearly all.
     """
-    if class_name in ELEMENTWISE_TORCH_OPTIMIZERS:
+    import torch
+
+    def one_of(names: frozenset[str]) -> bool:
+        return any(getattr(torch.optim, name, None) is cls for name in names)
+
+    if one_of(ELEMENTWISE_TORCH_OPTIMIZERS):
         return SHARED_TENSOR
-    if class_name in WHOLE_PROBLEM_TORCH_OPTIMIZERS:
+    if one_of(WHOLE_PROBLEM_TORCH_OPTIMIZERS):
         return OPTIMIZER_PER_START
     return TENSOR_PER_START
 

@@ -116,3 +116,19 @@ def test_every_problem_is_reported_at_once():
     lines = [p.line for p in info.value.findings]
     assert lines == [3, 4, 6, 7]
     assert str(info.value).startswith("4 errors in suite file:")
+
+
+@pytest.mark.parametrize("short, dotted", [("LBFGS", "torch.optim:LBFGS"), ("Adam", "torch.optim:Adam")])
+def test_the_default_isolation_follows_the_class_not_its_spelling(short, dotted):
+    text = textwrap.dedent(f"""\
+        optbench: 1
+        optimizers:
+          short: {{class: {short}, lr: 0.1}}
+          dotted: {{class: "{dotted}", lr: 0.1}}
+        problems:
+          booth: {{function: booth, steps: 5}}
+        """)
+    cases = {c.optimizer.key: c for c in build_suite(load_text(text, "s.yaml"), "s").cases}
+    assert cases["short"].optimizer.isolation == cases["dotted"].optimizer.isolation
+    assert cases["short"].optimizer.isolation == \
+        ("optimizer-per-start" if short == "LBFGS" else "shared-tensor")
