@@ -215,3 +215,28 @@ problems:
     assert "INTERNALERROR" not in result.stdout.str()
     result.stdout.fnmatch_lines(["*RuntimeError: step() called before train()*"])
     result.assert_outcomes(passed=1, failed=1)
+
+
+@pytest.mark.slow
+def test_an_optimizer_that_raises_under_xdist_fails_only_its_case(pytester, monkeypatch):
+    pytest.importorskip("xdist")
+    helpers = str(Path(__file__).parents[1])
+    monkeypatch.setenv("PYTHONPATH", helpers)  # the workers import optbench_testing too
+    monkeypatch.syspath_prepend(helpers)
+    pytester.makefile(".yaml", raising="""\
+optbench: 1
+optimizers:
+  broken: {class: "optbench_testing:RaisingSGD", lr: 0.01}
+  sgd: {class: SGD, lr: 0.01}
+problems:
+  booth: {function: booth, steps: 5, starts: 2, expect: {converged_fraction: {min: 0.0}}}
+  sphere: {function: sphere, steps: 5, starts: 2, expect: {converged_fraction: {min: 0.0}}}
+""")
+    result = pytester.runpytest_subprocess("raising.yaml", "-n", "2", "--optbench-json", "out.json")
+    assert "INTERNALERROR" not in result.stdout.str()
+    result.assert_outcomes(passed=2, failed=2)
+    document = json.loads((pytester.path / "out.json").read_text())
+    statuses = sorted(case["status"] for case in document["cases"])
+    assert statuses == ["error", "error", "passed", "passed"] and document["complete"]
+    errors = [case["rows"][0]["detail"] for case in document["cases"] if case["status"] == "error"]
+    assert all(detail.startswith("RuntimeError: step() called before train()") for detail in errors)
