@@ -64,8 +64,9 @@ def add_options(parser: pytest.Parser) -> None:
                          "(default: the optbench_baseline_dir ini value, else 'baselines' under "
                          "the rootdir)")
     group.addoption("--optbench-seeds", metavar="N", type=int, default=None,
-                    help="quick runs: use only the first N seeds of each case; results are still "
-                         "compared with the full stored baselines")
+                    help="quick runs: use only the first N seeds of each case; deterministic "
+                         "metrics are compared with the stored values of the same seeds, "
+                         "seed-noisy ones with every stored seed")
     group.addoption("--optbench-json", metavar="PATH", default=None,
                     help="write every case's metrics, checks and provenance to this JSON file")
     group.addoption("--optbench-data-dir", metavar="DIR", default=None,

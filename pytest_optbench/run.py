@@ -93,7 +93,7 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
         return baseline
     rows = check_case(case.case_id, measured.metrics, case.expect, of_kind.metrics, baseline,
                       known_reason=case.does_not_converge, updating=options.update_baselines,
-                      false_alarm_rate=options.false_alarm_rate)
+                      false_alarm_rate=options.false_alarm_rate, seeds=seeds)
     if measured.divergence:
         rows.insert(0, Row(case.case_id, "loss", None, None, None, "finite", Status.DIVERGED,
                            measured.divergence_text or ""))

@@ -93,7 +93,7 @@ def view(data: Mapping[str, Any], context: BaselineContext, case_id: str, config
             f"(hash {entry.get('config_hash')} -> {config_hash}); record it again with: "
             f"{record_command}")
     return BaselineView(BaselineState.OK, entry.get("metrics"), entry.get("provenance"),
-                        curve=entry.get("curve"))
+                        curve=entry.get("curve"), seeds=entry.get("seeds"))
 
 
 def make_entry(config_hash: str, seeds: list[int], metrics: Mapping[str, list[Any]],

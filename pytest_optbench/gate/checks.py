@@ -26,6 +26,7 @@ class BaselineView:
     provenance: Mapping[str, Any] | None = None
     detail: str = ""
     curve: Mapping[str, list[Any]] | None = None      # the stored mean learning curve, for plots
+    seeds: Sequence[int] | None = None                # the seeds of the stored values, in order
 
 
 @dataclass(frozen=True)
@@ -200,15 +201,42 @@ def _limit_text(lower: float | None, upper: float | None, unit: str = "") -> str
     return ""
 
 
+def same_seeds(baseline: BaselineView, seeds: Sequence[int] | None,
+               definitions: Mapping[str, Metric]) -> BaselineView:
+    """The baseline as a run on `seeds` (fewer than were stored) should meet it.
+
+    A deterministic metric (no noise floor) differs from seed to seed by design: its values are
+    compared with the stored values of the same seeds. Seed-noisy metrics keep every stored
+    seed: the seed statistic weighs how many ran against how many were stored.
+    """
+    stored = list(baseline.seeds or ())
+    if not baseline.metrics or seeds is None or not stored or list(seeds) == stored \
+            or not set(seeds) <= set(stored):
+        return baseline
+    index = [stored.index(seed) for seed in seeds]
+
+    def subset(name: str, values: Values) -> Values:
+        metric = definitions.get(name)
+        if metric is None or metric.noise_floor is not None or len(values) != len(stored):
+            return values
+        return [values[i] for i in index]
+
+    return dataclasses.replace(baseline, metrics={name: subset(name, values)
+                                                  for name, values in baseline.metrics.items()})
+
+
 def check_case(case: str, metrics: Mapping[str, Values], expect: Mapping[str, Expectation],
                definitions: Mapping[str, Metric], baseline: BaselineView,
                known_reason: str | None, updating: bool,
-               false_alarm_rate: float = DEFAULT_FALSE_ALARM_RATE) -> list[Row]:
-    """Every expectation of a case; `known_reason` says why it is not expected to converge.
+               false_alarm_rate: float = DEFAULT_FALSE_ALARM_RATE,
+               seeds: Sequence[int] | None = None) -> list[Row]:
+    """Every expectation of a case; `known_reason` says why it is not expected to converge;
+    `seeds` are the seeds that ran, where they may be fewer than the stored ones.
 
     The case's false-alarm probability is split evenly over its seed-noisy baseline
     comparisons, so that the case as a whole fails an unchanged optimizer at most that often.
     """
+    baseline = same_seeds(baseline, seeds, definitions)
     noisy = sum(1 for name, e in expect.items()
                 if e.baseline is not None and definitions[name].noise_floor is not None)
     alpha = false_alarm_rate / max(noisy, 1)

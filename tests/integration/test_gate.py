@@ -40,3 +40,14 @@ def test_a_broken_optimizer_under_the_same_name_fails(recorded, monkeypatch, nam
     for problem in ("quadratic", "booth"):
         result.stdout.fnmatch_lines([f"{problem}[[]{failing}[]] * trajectory * <= 0.1 * CHANGED"])
     assert "STALE" not in result.stdout.str()  # same configuration: compared, not set aside
+
+
+@pytest.mark.parametrize("seeds", ["1", "2"])
+def test_a_quick_run_with_fewer_seeds_passes_the_real_optimizers(recorded, seeds):
+    """Deterministic metrics are compared with the stored values of the same seeds."""
+    recorded.runpytest("gate.yaml", "--optbench-seeds", seeds).assert_outcomes(passed=4)
+
+
+def test_a_quick_run_with_fewer_seeds_still_fails_a_broken_optimizer(recorded, monkeypatch):
+    monkeypatch.setattr(torch.optim, "Adam", optbench_testing.AdamDoubledLR)
+    recorded.runpytest("gate.yaml", "--optbench-seeds", "1").assert_outcomes(passed=2, failed=2)

@@ -102,3 +102,27 @@ def test_failure_message_names_value_baseline_delta_limit_and_provenance():
 def test_higher_is_better_metric_without_defaults():
     metric = Metric("accuracy", True, "", tolerance=0.01, rel_tolerance=0.0)
     assert check(metric, Expectation(baseline=True), [0.98], ok(accuracy=[0.995])).status == REGRESSION
+
+
+def test_fewer_seeds_meet_the_stored_values_of_the_same_seeds():
+    from pytest_optbench.gate.checks import check_case
+    from pytest_optbench.kinds.data.metrics import METRICS as DATA_METRICS
+
+    definitions = {**ANALYTIC_METRICS, **DATA_METRICS}
+    stored = BaselineView(BaselineState.OK, {"distance": [0.1, 0.5, 0.9],
+                                             "test_accuracy": [0.90, 0.91, 0.92]}, seeds=[0, 1, 2])
+    expect = {"distance": Expectation(baseline=BaselineCheck(tolerance=0.0, rel_tolerance=0.01)),
+              "test_accuracy": Expectation(baseline=True)}
+
+    def rows(values, seeds):
+        return {r.metric: r for r in check_case("c", values, expect, definitions, stored, None,
+                                                False, seeds=seeds)}
+
+    quick = rows({"distance": [0.1], "test_accuracy": [0.90]}, [0])
+    assert quick["distance"].status is PASS and quick["distance"].baseline == 0.1
+    # Seed-noisy metrics still weigh one seed against all three stored.
+    assert quick["test_accuracy"].baseline == pytest.approx(0.91)
+    assert rows({"distance": [0.9]}, [2])["distance"].status is PASS
+    assert rows({"distance": [0.5]}, [0])["distance"].status is REGRESSION  # seed 0 moved
+    # All stored seeds: the mean of all, as before.
+    assert rows({"distance": [0.1, 0.5, 0.9]}, [0, 1, 2])["distance"].baseline == pytest.approx(0.5)
