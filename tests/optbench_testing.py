@@ -133,3 +133,11 @@ class RaisingSGD(torch.optim.SGD):
 
     def step(self, closure=None):
         raise RuntimeError("step() called before train(): this optimizer needs train() first")
+
+
+class KwargsSGD(torch.optim.SGD):
+    """Takes **kwargs, as many third-party optimizers do, and reads only the names it knows."""
+
+    def __init__(self, params, lr=0.1, **kwargs):
+        super().__init__(params, lr=lr, momentum=kwargs.get("momentum", 0.0),
+                         weight_decay=kwargs.get("weight_decay", 0.0))

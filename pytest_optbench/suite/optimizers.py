@@ -172,6 +172,9 @@ def trial_construct(opt: ResolvedOptimizer, hyper: dict[str, Any], groups: list[
         optimizer = construct_optimizer(opt.cls, params, hyper)
     except Exception as exc:  # the class's own validation: report it, whatever its type
         return f"{describe(hyper)}, which {describe_class(opt)} rejects ({type(exc).__name__}: {exc})"
+    unread = _unread(opt, optimizer, hyper)
+    if unread:
+        return unread
     try:
         construct_scheduler(schedule, optimizer)
     except Exception as exc:
@@ -179,3 +182,21 @@ def trial_construct(opt: ResolvedOptimizer, hyper: dict[str, Any], groups: list[
         kwargs = {k: v for k, v in schedule.items() if k not in SCHEDULE_KEYS}
         return f"schedule {describe(kwargs)}, which {schedule['class']} rejects ({type(exc).__name__}: {exc})"
     return None
+
+
+def _unread(opt: ResolvedOptimizer, optimizer: Any, hyper: dict[str, Any]) -> str | None:
+    """A class that takes **kwargs accepts any name; one that neither its defaults nor its
+    parameter groups hold was never read (a typo such as `weight_decy`)."""
+    if not opt.open_ended:
+        return None
+    known = set(getattr(optimizer, "defaults", None) or {})
+    known |= {name for group in getattr(optimizer, "param_groups", None) or [] for name in group}
+    known |= set(opt.accepted)
+    unread = [name for name in hyper if name not in known]
+    if not unread:
+        return None
+    hints = [hint for name in unread if (hint := did_you_mean(name, sorted(known - {"params"})))]
+    names = ", ".join(f"'{name}'" for name in unread)
+    return (f"{names}, which {describe_class(opt)} takes through **kwargs but never reads "
+            f"(neither its defaults nor its parameter groups hold "
+            f"{'it' if len(unread) == 1 else 'them'})" + (f"; {'; '.join(hints)}" if hints else ""))

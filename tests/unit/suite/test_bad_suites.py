@@ -1,6 +1,7 @@
 """Bad suite files: each gives a located, specific error, and none runs anything."""
 
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -132,3 +133,22 @@ def test_the_default_isolation_follows_the_class_not_its_spelling(short, dotted)
     assert cases["short"].optimizer.isolation == cases["dotted"].optimizer.isolation
     assert cases["short"].optimizer.isolation == \
         ("optimizer-per-start" if short == "LBFGS" else "shared-tensor")
+
+
+def test_a_name_that_a_kwargs_class_never_reads_is_an_error(monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[2]))  # for optbench_testing
+    text = textwrap.dedent("""\
+        optbench: 1
+        optimizers:
+          mine: {class: "optbench_testing:KwargsSGD", lr: 0.1, weight_decy: 0.1}
+        problems:
+          booth: {function: booth, steps: 5}
+        """)
+    with pytest.raises(SuiteError) as info:
+        build_suite(load_text(text, "s.yaml"), "s")
+    (finding,) = info.value.findings
+    assert finding.line == 3 and "'weight_decy'" in finding.found and "never reads" in finding.found
+    assert "did you mean 'weight_decay'?" in finding.found
+    fine = text.replace("weight_decy", "weight_decay")
+    (case,) = build_suite(load_text(fine, "s.yaml"), "s").cases
+    assert case.optimizer.hyperparameters == {"lr": 0.1, "weight_decay": 0.1}
