@@ -51,12 +51,15 @@ def test_results_reach_the_benchmark_json_and_the_optbench_tables(steps):
 
 
 def test_a_stored_step_time_gates_a_slowed_optimizer(steps, monkeypatch):
-    steps.runpytest("steps.yaml", "--optbench-update-baselines", "-k", "sgd").assert_outcomes(passed=2)
-    steps.runpytest("steps.yaml", "-k", "sgd").assert_outcomes(passed=2)
-    monkeypatch.setattr(torch.optim, "SGD", optbench_testing.SlowSGD)  # sleeps 0.5 ms a step
-    result = steps.runpytest("steps.yaml", "-k", "sgd")
+    # A tolerance of 5x the stored time: a shared machine's noise stays inside it, a step that
+    # sleeps 10 ms does not.
+    steps.makefile(".yaml", loose=STEPS + "    expect: {step_time: {baseline: {rel_tolerance: 4.0}}}\n")
+    steps.runpytest("loose.yaml", "--optbench-update-baselines", "-k", "sgd").assert_outcomes(passed=2)
+    steps.runpytest("loose.yaml", "-k", "sgd").assert_outcomes(passed=2)
+    monkeypatch.setattr(torch.optim, "SGD", optbench_testing.SlowSGD)  # sleeps 10 ms a step
+    result = steps.runpytest("loose.yaml", "-k", "sgd")
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(["*step_time: REGRESSION: value * us, baseline * us, delta +* us, limit <= * us*"])
+    result.stdout.fnmatch_lines(["*step_time: REGRESSION: value *s, baseline *s, delta +*s, limit <= *s*"])
 
 
 def test_a_baseline_from_another_device_is_not_comparable(steps):
@@ -103,11 +106,12 @@ def test_benchmark_autosave_and_compare_fail_work_on_step_times(steps, monkeypat
     storage = ("--benchmark-storage", "file://./bench")
     steps.runpytest("ungated.yaml", "-k", "sgd", "--benchmark-autosave", *storage).assert_outcomes(passed=2)
     assert list((steps.path / "bench").rglob("*.json"))
+    # 400%: a loaded machine's noise stays under it, a step that sleeps 10 ms does not.
     steps.runpytest("ungated.yaml", "-k", "sgd", *storage, "--benchmark-compare",
-                    "--benchmark-compare-fail=median:50%").assert_outcomes(passed=2)
+                    "--benchmark-compare-fail=median:400%").assert_outcomes(passed=2)
     monkeypatch.setattr(torch.optim, "SGD", optbench_testing.SlowSGD)
     compared = steps.runpytest("ungated.yaml", "-k", "sgd", *storage, "--benchmark-compare",
-                               "--benchmark-compare-fail=median:50%")
+                               "--benchmark-compare-fail=median:400%")
     text = compared.stdout.str() + compared.stderr.str()
     assert "Performance has regressed" in text
     assert "step_time[small-sgd-for-loop] (0001_unversi) - Field 'median' has failed" in text
