@@ -200,21 +200,26 @@ def test_a_plain_run_imports_nothing_heavy(pytester):
     result.assert_outcomes(passed=1)
 
 
-def test_an_optimizer_that_raises_fails_its_case_and_the_session_goes_on(pytester, monkeypatch):
-    monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))  # for optbench_testing
-    pytester.makefile(".yaml", raising="""\
+# An optimizer that raises in every step beside one that works, on two problems.
+RAISING = """\
 optbench: 1
 optimizers:
   broken: {class: "optbench_testing:RaisingSGD", lr: 0.01}
   sgd: {class: SGD, lr: 0.01}
 problems:
   booth: {function: booth, steps: 5, starts: 2, expect: {converged_fraction: {min: 0.0}}}
-""")
+  sphere: {function: sphere, steps: 5, starts: 2, expect: {converged_fraction: {min: 0.0}}}
+"""
+
+
+def test_an_optimizer_that_raises_fails_its_case_and_the_session_goes_on(pytester, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))  # for optbench_testing
+    pytester.makefile(".yaml", raising=RAISING)
     result = pytester.runpytest("raising.yaml")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert "INTERNALERROR" not in result.stdout.str()
     result.stdout.fnmatch_lines(["*RuntimeError: step() called before train()*"])
-    result.assert_outcomes(passed=1, failed=1)
+    result.assert_outcomes(passed=2, failed=2)
 
 
 @pytest.mark.slow
@@ -223,15 +228,7 @@ def test_an_optimizer_that_raises_under_xdist_fails_only_its_case(pytester, monk
     helpers = str(Path(__file__).parents[1])
     monkeypatch.setenv("PYTHONPATH", helpers)  # the workers import optbench_testing too
     monkeypatch.syspath_prepend(helpers)
-    pytester.makefile(".yaml", raising="""\
-optbench: 1
-optimizers:
-  broken: {class: "optbench_testing:RaisingSGD", lr: 0.01}
-  sgd: {class: SGD, lr: 0.01}
-problems:
-  booth: {function: booth, steps: 5, starts: 2, expect: {converged_fraction: {min: 0.0}}}
-  sphere: {function: sphere, steps: 5, starts: 2, expect: {converged_fraction: {min: 0.0}}}
-""")
+    pytester.makefile(".yaml", raising=RAISING)
     result = pytester.runpytest_subprocess("raising.yaml", "-n", "2", "--optbench-json", "out.json")
     assert "INTERNALERROR" not in result.stdout.str()
     result.assert_outcomes(passed=2, failed=2)
