@@ -6,7 +6,7 @@ from typing import Sequence
 
 from pytest_optbench.gate.metrics import format_with_unit
 from pytest_optbench.gate.record import CaseResult, Outcome
-from pytest_optbench.kinds.base import Section
+from pytest_optbench.report.section import Section
 
 # Every row is a step_time[...] case: the first column shows what is inside the brackets,
 # less the implementation when the "ran" column says the same.
