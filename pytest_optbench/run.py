@@ -18,7 +18,7 @@ from pytest_optbench.gate.record import BaselineState, CaseResult, Outcome, Row,
 from pytest_optbench.kinds import kind
 from pytest_optbench.kinds.base import Measured
 from pytest_optbench.options import OptbenchOptions
-from pytest_optbench.suite.cases import Case
+from pytest_optbench.suite.cases import Case, config_hash
 
 
 @dataclass
@@ -85,6 +85,8 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
                                caches.kinds.setdefault(case.kind, {}), benchmark)
     result.device, result.device_type = str(device), device.type
     result.details = measured.details
+    if measured.identity:
+        result.config_hash = config_hash(case, measured.identity)
     if measured.unmeasured:
         return _unmeasured(result, next(iter(of_kind.metrics)), measured.unmeasured)
     baseline = _baseline(case, nodeid, result, measured, options, caches,
@@ -116,7 +118,7 @@ def _baseline(case: Case, nodeid: str, result: CaseResult, measured: Measured,
     """The stored baseline to compare with; an error outcome if its file is unusable."""
     try:
         stored = caches.baseline_file(Path(result.baseline_file), case.suite)
-        return view(stored, measured.context, case.case_id, case.config_hash,
+        return view(stored, measured.context, case.case_id, result.config_hash,
                     record_command(case, nodeid, options), other_devices_not_comparable)
     except BaselineFileError as exc:
         if not options.update_baselines:

@@ -142,3 +142,49 @@ class KwargsSGD(torch.optim.SGD):
     def __init__(self, params, lr=0.1, **kwargs):
         super().__init__(params, lr=lr, momentum=kwargs.get("momentum", 0.0),
                          weight_decay=kwargs.get("weight_decay", 0.0))
+
+
+class GlobalNormSGD(torch.optim.Optimizer):
+    """SGD on the gradient divided by the norm of all the gradients it holds, like the one step
+    size that Prodigy and D-Adaptation estimate over every tensor: starts that share an
+    instance change each other's steps, whichever tensors they are in."""
+
+    def __init__(self, params, lr=0.1):
+        super().__init__(params, dict(lr=lr))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if closure is not None:
+            with torch.enable_grad():
+                closure()
+        grads = [p.grad for g in self.param_groups for p in g["params"] if p.grad is not None]
+        norm = torch.sqrt(sum((g * g).sum() for g in grads)) + 1e-12
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.sub_(p.grad / norm, alpha=group["lr"])
+
+
+class NoisySGD(torch.optim.Optimizer):
+    """SGD with Gaussian noise on every step, drawn from torch's global generator."""
+
+    def __init__(self, params, lr=0.01, noise=0.01):
+        super().__init__(params, dict(lr=lr, noise=noise))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if closure is not None:
+            with torch.enable_grad():
+                closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.sub_(p.grad, alpha=group["lr"]).add_(torch.randn_like(p), alpha=group["noise"])
+
+
+class ClosureIgnoringSGD(torch.optim.SGD):
+    """Takes a closure, as torch's signature does, and never calls it."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        return super().step()

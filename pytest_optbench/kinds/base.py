@@ -47,6 +47,9 @@ class Measured:
     provenance: dict[str, Any] = field(default_factory=dict)  # beyond versions and device
     dtype: str = "float32"                  # the precision the case ran in, for provenance
     unmeasured: str | None = None           # it ran, but nothing could be measured: why
+    # What the run itself decided that changes its results (a probed start isolation); it
+    # joins the case's configuration hash, so that a different decision reads as STALE.
+    identity: dict[str, Any] | None = None
 
 
 # (title, file name, draw): a figure a kind adds to reports, drawn only when it is written.

@@ -27,6 +27,26 @@ class ProblemConfig(Protocol):
 
 
 @dataclass(frozen=True)
+class StepProtocol:
+    """How a runner drives an optimizer beyond `zero_grad`, `backward` and `step`."""
+
+    closure: bool = True         # `step` is given a closure that re-evaluates loss and gradients
+    train_eval: bool = False     # `optimizer.train()` before stepping, `.eval()` before measuring
+    create_graph: bool = False   # gradients keep their graph, for Hessian-vector products
+
+    def identity(self) -> list[str]:
+        """The settings that differ from a plain optimizer's, by name: [] for most classes."""
+        plain = StepProtocol()
+        return sorted(name for name in ("closure", "train_eval", "create_graph")
+                      if getattr(self, name) != getattr(plain, name))
+
+    def describe(self) -> str:
+        used = [name for name, on in (("closure", self.closure), ("train/eval", self.train_eval),
+                                      ("create_graph", self.create_graph)) if on]
+        return ", ".join(used) or "plain step"
+
+
+@dataclass(frozen=True)
 class OptimizerConfig:
     key: str                                   # the suite's name for it: "adam"
     label: str                                 # its part of the test id: "adam-lr0.01"
@@ -34,13 +54,24 @@ class OptimizerConfig:
     hyperparameters: Mapping[str, Any]
     param_groups: tuple[Mapping[str, Any], ...] = ()   # () means one group holding everything
     schedule: Mapping[str, Any] | None = None         # {"class": ..., **kwargs}
-    isolation: str = "tensor-per-start"
+    # How a batch of starts is handed to the optimizer; None: the cheapest that a probe finds
+    # exact (see kinds/analytic/probe.py). The one used is part of the case's hash.
+    isolation: str | None = None
+    protocol: StepProtocol = StepProtocol()
+    wraps: Mapping[str, Any] | None = None             # {"class": ..., **kwargs} of an inner one
 
     def identity(self) -> dict[str, Any]:
-        """What determines the optimizer's behaviour (isolation does not: it is exact)."""
-        return {"class": self.class_name, "hyperparameters": dict(self.hyperparameters),
-                "param_groups": [dict(g) for g in self.param_groups],
-                "schedule": dict(self.schedule) if self.schedule else None}
+        """What determines the optimizer's behaviour. A protocol or wrapped optimizer is named
+        only when there is one, so that the hashes of plain optimizers stay what they were."""
+        identity: dict[str, Any] = {
+            "class": self.class_name, "hyperparameters": dict(self.hyperparameters),
+            "param_groups": [dict(g) for g in self.param_groups],
+            "schedule": dict(self.schedule) if self.schedule else None}
+        if self.protocol.identity():
+            identity["protocol"] = self.protocol.identity()
+        if self.wraps:
+            identity["wraps"] = dict(self.wraps)
+        return identity
 
 
 @dataclass(frozen=True)
@@ -66,14 +97,18 @@ def with_hash(case: Case) -> Case:
     return dataclasses.replace(case, config_hash=config_hash(case))
 
 
-def config_hash(case: Case) -> str:
+def config_hash(case: Case, measured: Mapping[str, Any] | None = None) -> str:
     """A short hash of everything that determines a case's results, seeds aside.
 
     Seeds are left out so that a quick run with fewer seeds is still compared with the stored
     distribution; expectations are left out so that changing a tolerance needs no re-recording.
+    `measured` is what the run itself decided and that changes its results (the start isolation
+    a probe chose); kinds that decide nothing leave it out, and their hashes stay as they were.
     """
     payload = {"kind": HASHED_KIND_NAMES.get(case.kind, case.kind), "problem": case.problem.identity(),
                "optimizer": case.optimizer.identity(), "semantics": SEMANTICS_VERSION}
+    if measured:
+        payload["run"] = dict(measured)
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

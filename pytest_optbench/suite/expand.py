@@ -131,7 +131,7 @@ def _optimizer_configs(scope: SuiteScope, path: KeyPath, opt: ResolvedOptimizer,
     override_path = path + ("overrides", opt.key)
     if override:
         reserved, extra = split_entry(override)
-        for banned in ("class", "problems", "start_isolation"):
+        for banned in ("class", "problems", "start_isolation", "protocol", "wraps"):
             if banned in reserved:
                 scope.fail(override_path + (banned,), f"'{banned}' in an override",
                            "hyperparameters, grid, param_groups or schedule",
@@ -166,7 +166,8 @@ def _optimizer_configs(scope: SuiteScope, path: KeyPath, opt: ResolvedOptimizer,
         configs.append(OptimizerConfig(
             key=opt.key, label=label, class_name=opt.class_name, hyperparameters=merged,
             param_groups=tuple(dict(g) for g in groups),
-            schedule=dict(schedule) if schedule else None, isolation=opt.isolation))
+            schedule=dict(schedule) if schedule else None, isolation=opt.isolation,
+            protocol=opt.protocol, wraps=opt.wraps))
     return configs
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from pytest_optbench.suite.errors import Finding, did_you_mean, describe, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
 from pytest_optbench.suite.resolve import (SCHEDULE_KEYS, UnresolvedName, construct_optimizer,
-                                           construct_scheduler, default_isolation,
+                                           construct_scheduler, detect_protocol,
                                            keyword_parameters, resolve_optimizer, resolve_scheduler)
 from pytest_optbench.suite.spec import RESERVED_OPTIMIZER_KEYS, OptimizerEntry, validate
 
@@ -28,8 +28,10 @@ class ResolvedOptimizer:
     grid: dict[str, list[Any]]
     param_groups: list[dict[str, Any]]
     schedule: dict[str, Any] | None
-    isolation: str
+    isolation: str | None
     problems: list[str] | None
+    protocol: Any = None
+    wraps: dict[str, Any] | None = None
     accepted: list[str] = field(default_factory=list)
     open_ended: bool = False
 
@@ -58,8 +60,14 @@ def validate_entry(doc: Document, key: str, raw: dict[str, Any],
         key=key, cls=cls, class_name=entry.class_, hyperparameters=hyper,
         grid=dict(entry.grid or {}), param_groups=[dict(g) for g in entry.param_groups or []],
         schedule=dict(entry.schedule) if entry.schedule else None,
-        isolation=entry.start_isolation or default_isolation(cls),
-        problems=entry.problems, accepted=accepted, open_ended=open_ended)
+        isolation=entry.start_isolation, problems=entry.problems, accepted=accepted,
+        open_ended=open_ended,
+        protocol=detect_protocol(cls, entry.protocol.model_dump(exclude_none=True)
+                                 if entry.protocol else None),
+        wraps=dict(entry.wraps) if entry.wraps else None)
+    if resolved.wraps is not None and not _valid_wraps(doc, path + ("wraps",), resolved.wraps,
+                                                       findings):
+        return None
     validate_parts(doc, path, resolved, hyper, resolved.grid, resolved.param_groups,
                 resolved.schedule, findings)
     if len(findings) == before:
@@ -70,6 +78,21 @@ def validate_entry(doc: Document, key: str, raw: dict[str, Any],
                 findings.append(doc.finding(path, message, "hyperparameters the class accepts"))
                 break
     return resolved
+
+
+def _valid_wraps(doc: Document, path: KeyPath, wraps: dict[str, Any],
+                 findings: list[Finding]) -> bool:
+    name = wraps.get("class")
+    if not isinstance(name, str):
+        findings.append(doc.finding(path + ("class",), describe(name),
+                                    "the wrapped optimizer's class, e.g. Adam or 'package.module:Class'"))
+        return False
+    try:
+        resolve_optimizer(name)
+    except UnresolvedName as exc:
+        findings.append(doc.finding(path + ("class",), exc.found, exc.expected, exc.hint))
+        return False
+    return True
 
 
 def validate_parts(doc: Document, path: KeyPath, opt: ResolvedOptimizer, hyper: dict[str, Any], grid: dict[str, Any],
@@ -169,7 +192,7 @@ def trial_construct(opt: ResolvedOptimizer, hyper: dict[str, Any], groups: list[
     else:
         params = [dummy()]
     try:
-        optimizer = construct_optimizer(opt.cls, params, hyper)
+        optimizer = construct_optimizer(opt.cls, params, hyper, opt.wraps)
     except Exception as exc:  # the class's own validation: report it, whatever its type
         return f"{describe(hyper)}, which {describe_class(opt)} rejects ({type(exc).__name__}: {exc})"
     unread = _unread(opt, optimizer, hyper)

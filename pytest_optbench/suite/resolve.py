@@ -20,14 +20,6 @@ TENSOR_PER_START = "tensor-per-start"
 OPTIMIZER_PER_START = "optimizer-per-start"
 ISOLATIONS = (SHARED_TENSOR, TENSOR_PER_START, OPTIMIZER_PER_START)
 
-# torch.optim classes whose update of each element depends only on that element's own gradient
-# history and on per-step scalars (lr, step count): a batch of starts can share one tensor.
-ELEMENTWISE_TORCH_OPTIMIZERS = frozenset({
-    "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "Adagrad", "Adadelta", "RMSprop",
-    "Rprop", "ASGD",
-})
-# torch.optim classes that treat all their parameters as one problem (line search, one history).
-WHOLE_PROBLEM_TORCH_OPTIMIZERS = frozenset({"LBFGS"})
 
 
 class UnresolvedName(LookupError):
@@ -117,23 +109,30 @@ def resolve_scheduler(name: str) -> type:
                      + ") or 'package.module:Class'", did_you_mean(name, names))
 
 
-def default_isolation(cls: type) -> str:
-    """How starts are isolated when the suite does not say, by the class itself: `Adam` and
-    `"torch.optim:Adam"` are one class and get one isolation.
+def detect_protocol(cls: type, explicit: Mapping[str, Any] | None = None) -> Any:
+    """How to drive `cls`, from what the class itself offers, overridden by the suite's
+    `protocol:`. Detection is by behaviour the class declares, never by its name:
 
-    Unknown classes get one tensor per start: that is exact for any optimizer that treats each
-    parameter tensor on its own (norms, trust ratios, factorisations), which covers nearly all.
+    - closure: whenever `step` takes a `closure` argument (LBFGS, SAM, and every torch.optim
+      class); an optimizer that calls it re-evaluates the loss where it needs to.
+    - train_eval: whenever the class has both `train()` and `eval()` (schedule-free methods).
+    - create_graph: never detected (a Hessian-vector product cannot be asked of a class
+      safely); the suite sets it for second-order methods.
     """
-    import torch
+    from pytest_optbench.suite.cases import StepProtocol
 
-    def one_of(names: frozenset[str]) -> bool:
-        return any(getattr(torch.optim, name, None) is cls for name in names)
+    detected = {"closure": step_takes_closure(cls),
+                "train_eval": callable(getattr(cls, "train", None))
+                and callable(getattr(cls, "eval", None)),
+                "create_graph": False}
+    return StepProtocol(**{**detected, **dict(explicit or {})})
 
-    if one_of(ELEMENTWISE_TORCH_OPTIMIZERS):
-        return SHARED_TENSOR
-    if one_of(WHOLE_PROBLEM_TORCH_OPTIMIZERS):
-        return OPTIMIZER_PER_START
-    return TENSOR_PER_START
+
+def step_takes_closure(cls: type) -> bool:
+    try:
+        return "closure" in inspect.signature(cls.step).parameters  # type: ignore[attr-defined]
+    except (TypeError, ValueError):
+        return False
 
 
 def keyword_parameters(cls: type, skip: tuple[str, ...]) -> tuple[list[str], bool]:
@@ -152,10 +151,30 @@ def keyword_parameters(cls: type, skip: tuple[str, ...]) -> tuple[list[str], boo
 
 
 def construct_optimizer(class_name: str | type, params: Any,
-                        hyperparameters: Mapping[str, Any]) -> Any:
-    """The optimizer a suite names, built on `params` (tensors or parameter groups)."""
+                        hyperparameters: Mapping[str, Any],
+                        wraps: Mapping[str, Any] | None = None) -> Any:
+    """The optimizer a suite names, built on `params` (tensors or parameter groups).
+
+    With `wraps` (`{"class": Adam, "lr": 0.01}`), the inner optimizer is built on `params` and
+    the named class wraps that instance (Lookahead). Hyperparameters that name a class are
+    passed as the class (SAM's `base_optimizer`), see `class_valued`.
+    """
     cls = resolve_optimizer(class_name) if isinstance(class_name, str) else class_name
-    return cls(params, **hyperparameters)
+    hyper = {name: class_valued(name, value) for name, value in hyperparameters.items()}
+    if wraps:
+        inner = {k: v for k, v in wraps.items() if k != "class"}
+        return cls(construct_optimizer(wraps["class"], params, inner), **hyper)
+    return cls(params, **hyper)
+
+
+def class_valued(name: str, value: Any) -> Any:
+    """`{class: SGD}`, or a `"package.module:Class"` string given to a parameter named like
+    `base_optimizer`, is the optimizer class itself: wrappers take a class, not its name."""
+    if isinstance(value, Mapping) and set(value) == {"class"} and isinstance(value["class"], str):
+        return resolve_optimizer(value["class"])
+    if isinstance(value, str) and name.endswith("optimizer") and ":" in value:
+        return resolve_optimizer(value)
+    return value
 
 
 def construct_scheduler(schedule: Mapping[str, Any] | None, optimizer: Any) -> tuple[Any, str]:

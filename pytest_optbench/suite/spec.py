@@ -53,9 +53,19 @@ class SuiteHeader(StrictModel):
     dtype: Literal["float64", "float32"] | None = None
     seeds: Annotated[list[int], Field(min_length=1)] = [0]
     defaults: dict[str, Any] | None = None
+    # Packages the suite's optimizers come from: cases skip, saying which is missing, without them.
+    requires: list[Annotated[str, Field(min_length=1)]] | None = None
     tiers: dict[str, dict[str, Any]] | None = None
     optimizers: Annotated[dict[str, dict[str, Any]], Field(min_length=1)]
     problems: Annotated[dict[str, dict[str, Any]], Field(min_length=1)]
+
+
+class ProtocolEntry(StrictModel):
+    """`protocol:` of an optimizer: what to do beyond detection (see resolve.detect_protocol)."""
+
+    closure: bool | None = None
+    train_eval: bool | None = None
+    create_graph: bool | None = None
 
 
 class OptimizerEntry(StrictModel):
@@ -67,9 +77,12 @@ class OptimizerEntry(StrictModel):
     schedule: dict[str, Any] | None = None
     start_isolation: Literal["shared-tensor", "tensor-per-start", "optimizer-per-start"] | None = None
     problems: list[str] | None = None
+    protocol: ProtocolEntry | None = None
+    wraps: dict[str, Any] | None = None     # {class: Adam, lr: 0.01}: the optimizer it wraps
 
 
-RESERVED_OPTIMIZER_KEYS = ("class", "grid", "param_groups", "schedule", "start_isolation", "problems")
+RESERVED_OPTIMIZER_KEYS = ("class", "grid", "param_groups", "schedule", "start_isolation", "problems",
+                           "protocol", "wraps")
 
 
 Model = TypeVar("Model", bound=BaseModel)

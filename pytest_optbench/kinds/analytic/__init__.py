@@ -43,7 +43,8 @@ class AnalyticKind(KindDefaults):
         from pytest_optbench.kinds.analytic.summary import summarize, trajectory_sample
 
         config = cast(AnalyticConfig, case.problem)
-        run = run_analytic(config, case.optimizer, seeds, device)
+        run = run_analytic(config, case.optimizer, seeds, device,
+                           cache.setdefault("isolation verdicts", {}), case.line)
         outcome = summarize(run, config.tol)
         text = None
         if outcome.divergence:
@@ -55,8 +56,12 @@ class AnalyticKind(KindDefaults):
             outcome.metrics, BaselineContext(device.type), outcome.wall_time_s, outcome.steps_run,
             outcome.divergence, text, outcome.curves,
             details={"isolation": outcome.isolation, "starts": outcome.starts,
+                     "isolation_chosen": run.verdict.describe(),
+                     "isolation_probe": dict(run.verdict.tried),
+                     "isolation_probe_s": round(run.probe_s, 5),
+                     "protocol": case.optimizer.protocol.describe(),
                      "f_min": run.function.f_min, "trajectories": trajectory_sample(run)},
-            dtype=config.dtype)
+            dtype=config.dtype, identity=run.verdict.identity())
 
     def figures(self, results: list[CaseResult], styles: Mapping[str, Style]) -> Figures:
         from pytest_optbench.kinds.analytic.figures import figures

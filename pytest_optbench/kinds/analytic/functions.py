@@ -29,6 +29,7 @@ class BoundFunction:
     minima: list[list[float]]
     f_min: float
     domain: list[tuple[float, float]]
+    shape: tuple[int, ...] | None = None   # the parameter's shape, for matrix problems
 
 
 @dataclass(frozen=True)

@@ -1,28 +1,29 @@
 """Runs one analytic case: every start point of every seed in one batched computation.
 
 Knows nothing of pytest. The result holds per-start trajectories of the loss and of the
-convergence criterion; `analytic_metrics.py` turns them into per-seed metrics.
+convergence criterion; `summary.py` turns them into per-seed metrics. Which isolation the batch
+runs under is what `probe.py` finds exact.
 """
 
 from __future__ import annotations
 
-import inspect
 import time
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
 from pytest_optbench.kinds.analytic.config import AnalyticConfig
-
-from pytest_optbench.suite.cases import OptimizerConfig
-from pytest_optbench.kinds.analytic.layouts import StartLayout
 from pytest_optbench.kinds.analytic.functions import FUNCTIONS, BoundFunction, bind_user_function
-from pytest_optbench.suite.resolve import (OPTIMIZER_PER_START, TENSOR_PER_START, construct_optimizer,
-                                           construct_scheduler, import_object, resolve_optimizer)
+from pytest_optbench.kinds.analytic.history import Criterion, History
+from pytest_optbench.kinds.analytic.layouts import StartLayout
+from pytest_optbench.kinds.analytic.probe import Verdict, cache_key, decide, probe_starts
+from pytest_optbench.kinds.analytic.stepping import Objective, Slot, drive
+from pytest_optbench.suite.cases import OptimizerConfig
+from pytest_optbench.suite.resolve import (OPTIMIZER_PER_START, SHARED_TENSOR, import_object,
+                                           resolve_optimizer)
 
 Tensor = torch.Tensor
-DIVERGENCE_CHECK_EVERY = 100
+START_SEED_STRIDE = 1_000_003
 
 
 @dataclass
@@ -39,7 +40,12 @@ class AnalyticRun:
     points: Tensor | None         # (T + 1, N, d), unless too large to keep
     steps_run: int
     wall_time_s: float
-    isolation: str
+    verdict: Verdict              # the start isolation used, and how it was chosen
+    probe_s: float = 0.0          # the probe's time in this case (0 when its verdict was cached)
+
+    @property
+    def isolation(self) -> str:
+        return self.verdict.isolation
 
 
 def bind_function(config: AnalyticConfig) -> BoundFunction:
@@ -80,167 +86,81 @@ def maximize_sign(optimizer: OptimizerConfig) -> float:
     return -1.0 if flags.pop() else 1.0
 
 
-class Criterion:
-    """The per-start value compared with the tolerance: loss gap, distance, or step size."""
-
-    def __init__(self, kind: str, function: BoundFunction, dtype, device):
-        self.kind = kind
-        self.f_min = function.f_min
-        self.minima = torch.tensor(function.minima, dtype=dtype, device=device)
-
-    def distance(self, points: Tensor) -> Tensor:
-        """Distance to the nearest minimum; `points` has shape (..., d)."""
-        diff = points.unsqueeze(-2) - self.minima
-        return (diff * diff).sum(-1).min(-1).values.sqrt()
-
-    def value(self, points: Tensor, previous: Tensor | None, loss: Tensor) -> Tensor:
-        if self.kind == "loss":
-            return loss - self.f_min
-        if self.kind == "distance":
-            return self.distance(points)
-        if previous is None:
-            return torch.full_like(loss, float("inf"))
-        step = points - previous
-        return (step * step).sum(-1).sqrt()
-
-    def over_history(self, points: Tensor, loss: Tensor) -> Tensor:
-        """The criterion at every step at once, from the recorded points."""
-        if self.kind == "loss":
-            return loss - self.f_min
-        if self.kind == "distance":
-            return torch.cat([self.distance(chunk) for chunk in points.split(256)])
-        first = torch.full_like(loss[:1], float("inf"))
-        step = points[1:] - points[:-1]
-        return torch.cat([first, (step * step).sum(-1).sqrt()])
-
-
-# Above this many recorded coordinates, the criterion is computed step by step instead.
-POINT_HISTORY_LIMIT = 1 << 25
-
-
-class History:
-    """Loss and points at every step (or the criterion, for histories too large to keep)."""
-
-    def __init__(self, steps: int, count: int, dim: int, dtype, device, criterion: Criterion):
-        self.criterion = criterion
-        self.loss = torch.full((steps + 1, count), float("nan"), dtype=dtype, device=device)
-        keep = (steps + 1) * count * dim <= POINT_HISTORY_LIMIT
-        self.points = torch.full((steps + 1, count, dim), float("nan"), dtype=dtype,
-                                 device=device) if keep else None
-        self.online = None if keep else torch.full_like(self.loss, float("nan"))
-        self.last = torch.full((count, dim), float("nan"), dtype=dtype, device=device)
-
-    def record(self, t: int, x: Tensor, value: Tensor, rows: slice = slice(None)) -> None:
-        self.loss[t, rows] = value
-        if self.points is not None:
-            self.points[t, rows] = x
-        else:
-            assert self.online is not None
-            previous = self.last[rows].clone() if t else None
-            self.online[t, rows] = self.criterion.value(x, previous, value)
-            self.last[rows] = x
-
-    def criterion_values(self) -> Tensor:
-        if self.points is None:
-            assert self.online is not None
-            return self.online
-        return self.criterion.over_history(self.points, self.loss)
+def start_seeds(seeds: tuple[int, ...], count: int) -> list[int]:
+    """The RNG seed of each start, for optimizers that draw random numbers and so run alone."""
+    per_seed = count // len(seeds)
+    return [seeds[k // per_seed] * START_SEED_STRIDE + k % per_seed for k in range(count)]
 
 
 def run_analytic(problem: AnalyticConfig, optimizer: OptimizerConfig, seeds: tuple[int, ...],
-                 device: torch.device) -> AnalyticRun:
+                 device: torch.device, verdicts: dict[str, Verdict] | None = None,
+                 line: int = 0) -> AnalyticRun:
+    """Run every start of every seed; `verdicts` caches the isolation probe across cases."""
     dtype = getattr(torch, problem.dtype)
     function = bind_function(problem)
     starts = start_points(problem, seeds).to(dtype=dtype, device=device)
-    torch.manual_seed(seeds[0])  # for optimizers that draw random numbers themselves
-    sign = maximize_sign(optimizer)
-
-    def objective(points: Tensor) -> tuple[Tensor, Tensor, Tensor]:
-        value, grad = function.value_and_grad(points)
-        return value, (value if sign > 0 else -value), (grad if sign > 0 else -grad)
-
-    count = starts.shape[0]
-    history = History(problem.steps, count, problem.dim, dtype, device,
-                      Criterion(problem.criterion, function, dtype, device))
-    layout = StartLayout(starts, tuple(dict(g) for g in optimizer.param_groups),
-                         per_start=optimizer.isolation in (TENSOR_PER_START, OPTIMIZER_PER_START))
+    objective = Objective(function, maximize_sign(optimizer))
     optimizer_class = resolve_optimizer(optimizer.class_name)
+    criterion = Criterion(problem.criterion, function, dtype, device)
+    per_start_seeds = start_seeds(seeds, starts.shape[0])
+    shape = function.shape or (function.dim,)
+
+    def simulate(isolation: str, points: Tensor, seeding: list[int] | None, steps: int) -> Tensor:
+        history = History(steps, points.shape[0], function.dim, dtype, device, criterion,
+                          keep_points=True)
+        _simulate(points, optimizer, optimizer_class, isolation, objective, history, steps,
+                  seeding, function.shape)
+        assert history.points is not None
+        return history.points
+
+    key = cache_key(optimizer, dtype, device, shape)
+    verdicts = {} if verdicts is None else verdicts
+    probed = key not in verdicts
+    if probed:
+        torch.manual_seed(seeds[0])
+        few, few_seeds = probe_starts(starts, seeds, per_start_seeds)
+        verdicts[key] = decide(optimizer, few, few_seeds, problem.steps, simulate, line)
+    verdict = verdicts[key]
+
+    torch.manual_seed(seeds[0])  # for optimizers that draw random numbers themselves
+    count = starts.shape[0]
+    history = History(problem.steps, count, problem.dim, dtype, device, criterion)
     began = time.perf_counter()
+    steps_run, final = _simulate(starts, optimizer, optimizer_class, verdict.isolation, objective,
+                                 history, problem.steps,
+                                 per_start_seeds if verdict.seeded else None, function.shape)
     with torch.no_grad():
-        run = _run_optimizer_per_start if optimizer.isolation == OPTIMIZER_PER_START \
-            else _run_one_optimizer
-        steps_run = run(layout, optimizer, optimizer_class, objective, history)
-        final = layout.points().clone()
-        value, _, _ = objective(final)
-        history.record(steps_run, final, value)
-        criterion = history.criterion_values()
+        criterion_values = history.criterion_values()
     if device.type == "cuda":
         torch.cuda.synchronize(device)
     wall = time.perf_counter() - began
     return AnalyticRun(function, tuple(seeds), count // len(seeds), starts, final, history.loss,
-                       criterion, history.points, steps_run, wall, optimizer.isolation)
+                       criterion_values, history.points, steps_run, wall, verdict,
+                       verdict.seconds if probed else 0.0)
 
 
-def requires_closure(instance) -> bool:
-    """Whether `step` must be given a closure (LBFGS). Optional closures are not passed: the
-    gradient is already set, and evaluating again would only cost time."""
-    parameter = inspect.signature(instance.step).parameters.get("closure")
-    return parameter is not None and parameter.default is inspect.Parameter.empty
+def _simulate(starts: Tensor, config: OptimizerConfig, cls: type, isolation: str,
+              objective: Objective, history: History, steps: int,
+              seeding: list[int] | None, shape: tuple[int, ...] | None) -> tuple[int, Tensor]:
+    """Run `starts` under one isolation, recording into `history`; (steps run, final points).
 
-
-def _run_one_optimizer(layout: StartLayout, config: OptimizerConfig, cls: type,
-                       objective: Callable, history: History) -> int:
-    instance = construct_optimizer(cls, layout.param_groups(), config.hyperparameters)
-    # Analytic problems have no epochs: a schedule steps every step, whatever its interval.
-    scheduler, _ = construct_scheduler(config.schedule, instance)
-    steps = history.loss.shape[0] - 1
-
-    def closure():
-        _, opt_value, grad = objective(layout.points())
-        layout.set_grads(grad)
-        return opt_value.sum()
-
-    step = (lambda: instance.step(closure)) if requires_closure(instance) else instance.step
-    for t in range(steps):
-        if t and t % DIVERGENCE_CHECK_EVERY == 0 and not torch.isfinite(history.loss[t - 1]).any():
-            return t  # every start has diverged: the rest would be NaN as well
-        x = layout.points()
-        value, _, grad = objective(x)
-        history.record(t, x, value)
-        layout.set_grads(grad)
-        step()
-        if scheduler is not None:
-            scheduler.step()
-    return steps
-
-
-def _run_optimizer_per_start(layout: StartLayout, config: OptimizerConfig, cls: type,
-                             objective: Callable, history: History) -> int:
-    """One optimizer per start, run in turn, each evaluating only its own start.
-
-    An optimizer that treats all its parameters as one problem (LBFGS) executes its own Python
-    code once per start whatever the runner does. Interleaving the starts in threads so that
-    their evaluations could be batched was measured slower than this on the CPU (thread
-    hand-offs cost more than the evaluations they save).
+    One optimizer per start runs the starts in turn, each evaluating only its own. An
+    optimizer that treats all its parameters as one problem executes its own Python once per
+    start whatever the runner does; interleaving the starts in threads so that their
+    evaluations could be batched was measured slower than this on the CPU.
     """
-    steps = history.loss.shape[0] - 1
-    for i in range(layout.count):
-        instance = construct_optimizer(cls, layout.param_groups_of(i), config.hyperparameters)
-        scheduler, _ = construct_scheduler(config.schedule, instance)
-        rows = slice(i, i + 1)
-
-        def closure(i=i):
-            _, opt_value, grad = objective(layout.points_of(i))
-            layout.set_grads_of(i, grad)
-            return opt_value[0]
-
-        step = (lambda: instance.step(closure)) if requires_closure(instance) else instance.step
-        for t in range(steps):
-            x = layout.points_of(i)
-            value, _, grad = objective(x)
-            history.record(t, x, value, rows)
-            layout.set_grads_of(i, grad)
-            step()
-            if scheduler is not None:
-                scheduler.step()
-    return steps
+    layout = StartLayout(starts, tuple(dict(g) for g in config.param_groups),
+                         per_start=isolation != SHARED_TENSOR, shape=shape)
+    with torch.no_grad():
+        if isolation == OPTIMIZER_PER_START:
+            for i in range(layout.count):
+                if seeding is not None:
+                    torch.manual_seed(seeding[i])
+                drive(Slot(layout, i), config, cls, objective, history, steps)
+            ran = steps
+        else:
+            ran = drive(Slot(layout), config, cls, objective, history, steps,
+                        check_divergence=True)
+        final = layout.points().clone()
+        history.record(ran, final, objective.closed_form(final)[0])
+    return ran, final

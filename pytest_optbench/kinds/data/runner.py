@@ -13,7 +13,7 @@ import math
 import re
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
@@ -157,7 +157,8 @@ class SeedTraining:
         self.model = model.to(memory_format=self.memory_format)
         self.optimizer = construct_optimizer(optimizer.class_name,
                                              _param_groups(self.model, optimizer),
-                                             optimizer.hyperparameters)
+                                             optimizer.hyperparameters, optimizer.wraps)
+        self.protocol = optimizer.protocol
         self.schedule, interval = construct_scheduler(optimizer.schedule, self.optimizer)
         self.per_epoch_schedule = interval == "epoch"
         self.generator = torch.Generator(device=device).manual_seed(seed)
@@ -182,23 +183,32 @@ class SeedTraining:
             x = random_flip(x, self.generator)
         return x.contiguous(memory_format=self.memory_format)
 
-    def loss_of(self, index: Tensor) -> Tensor:
-        """Mean loss over the batch, its gradient accumulated; a full batch chunk by chunk."""
+    def batch_loss(self, index: Tensor) -> Callable[[], Tensor]:
+        """The batch's mean loss as a function that accumulates its gradient; a full batch
+        chunk by chunk. Inputs are drawn (augmented) once, so that an optimizer that evaluates
+        again (SAM, LBFGS) sees the same batch."""
         train_x, train_y = self.split.train_x, self.split.train_y
+        create_graph = self.protocol.create_graph
         if len(index) <= FULL_BATCH_CHUNK or self.config.batch_size:
-            with self.autocast:
-                loss = F.cross_entropy(self.model(self.inputs(train_x[index], True)),
-                                       train_y[index])
-            loss.backward()
-            return loss.detach()
-        total_loss = torch.zeros((), device=self.device)
-        for chunk in index.split(FULL_BATCH_CHUNK):
-            with self.autocast:
-                part = F.cross_entropy(self.model(self.inputs(train_x[chunk], True)),
-                                       train_y[chunk], reduction="sum") / len(index)
-            part.backward()
-            total_loss += part.detach()
-        return total_loss
+            inputs, labels = self.inputs(train_x[index], True), train_y[index]
+
+            def whole() -> Tensor:
+                with self.autocast:
+                    loss = F.cross_entropy(self.model(inputs), labels)
+                loss.backward(create_graph=create_graph)
+                return loss.detach()
+            return whole
+
+        def chunked() -> Tensor:
+            total_loss = torch.zeros((), device=self.device)
+            for chunk in index.split(FULL_BATCH_CHUNK):
+                with self.autocast:
+                    part = F.cross_entropy(self.model(self.inputs(train_x[chunk], True)),
+                                           train_y[chunk], reduction="sum") / len(index)
+                part.backward(create_graph=create_graph)
+                total_loss += part.detach()
+            return total_loss
+        return chunked
 
     def run(self) -> SeedRun:
         run = SeedRun(self.seed)
@@ -208,6 +218,7 @@ class SeedTraining:
         order = torch.arange(self.count, device=device)
         clock = time.perf_counter()
         self.model.train()
+        self.train_mode()
         for step in range(self.total):
             position = step % self.steps_per_epoch
             if position == 0 and self.config.batch_size:
@@ -240,19 +251,48 @@ class SeedTraining:
             clock = time.perf_counter()
         return run
 
+    def train_mode(self) -> None:
+        if self.protocol.train_eval:
+            self.optimizer.train()
+
+    def eval_mode(self) -> None:
+        """Schedule-free optimizers hold the training point; measure at the evaluation point."""
+        if self.protocol.train_eval:
+            self.optimizer.eval()
+
     def step(self, index: Tensor) -> Tensor:
         """One optimizer step on the batch `index`; its loss, still on the device."""
-        self.optimizer.zero_grad(set_to_none=True)
-        loss = self.loss_of(index)
-        self.optimizer.step()
+        loss_of = self.batch_loss(index)
+        if self.protocol.closure:
+            evaluations: list[Tensor] = []
+
+            def closure() -> Tensor:
+                self.optimizer.zero_grad(set_to_none=True)
+                evaluations.append(loss_of())
+                return evaluations[-1]
+
+            self.optimizer.step(closure)
+            if not evaluations:
+                raise CaseTrouble(f"{type(self.optimizer).__name__}.step(closure) never called "
+                                  f"the closure, so it stepped without gradients; give the "
+                                  f"optimizer `protocol: {{closure: false}}` in the suite")
+            loss = evaluations[0]
+        else:
+            self.optimizer.zero_grad(set_to_none=True)
+            loss = loss_of()
+            self.optimizer.step()
+        if self.protocol.create_graph:
+            self.optimizer.zero_grad(set_to_none=True)  # a gradient's graph holds the model
         if self.schedule is not None and not self.per_epoch_schedule:
             self.schedule.step()
         return loss
 
     def record(self, run: SeedRun, done: int, train_loss: float) -> None:
         """An evaluation after `done` steps, added to the seed's curve."""
+        self.eval_mode()
         row = _evaluate(self.model, self.inputs, self.split.test_x, self.split.test_y,
                         self.autocast)
+        self.train_mode()
         epoch = done / self.steps_per_epoch
         row.update(epoch=round(epoch, 4), step=done, train_time_s=round(run.train_time_s, 4),
                    train_loss=train_loss)

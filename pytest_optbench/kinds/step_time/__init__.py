@@ -86,7 +86,9 @@ class StepTimeKind(KindDefaults):
                                 case.optimizer.hyperparameters, device, benchmark,
                                 dtype=config.dtype, implementation=config.implementation,
                                 seed=seeds[0], bytes_per_param=config.bytes_per_param,
-                                bandwidth_gbps=config.bandwidth_gbps)
+                                bandwidth_gbps=config.bandwidth_gbps,
+                                wraps=case.optimizer.wraps,
+                                train_mode=case.optimizer.protocol.train_eval)
         metrics: dict[str, list[Any]] = {"step_time": [timing.median_s], "params_per_s": [timing.params_per_s],
                    "bytes_per_s": [timing.bytes_per_s],
                    "bandwidth_share": [timing.bandwidth_share],

@@ -22,10 +22,22 @@ def time_optimizer(optimizer: str | type, params: Any, hyperparameters: Mapping[
                    device: torch.device, benchmark: Any, *, dtype: str = "float32",
                    implementation: str = "default", seed: int = 0,
                    bytes_per_param: float | None = None,
-                   bandwidth_gbps: float | None = None) -> StepTiming:
-    """Build `optimizer` on fixed parameters and gradients, and time its step."""
+                   bandwidth_gbps: float | None = None, wraps: Mapping[str, Any] | None = None,
+                   train_mode: bool | None = None) -> StepTiming:
+    """Build `optimizer` on fixed parameters and gradients, and time its step.
+
+    The step alone is timed: gradients are fixed, so an optimizer that must be given a closure
+    (LBFGS) gets one that only returns a loss. One with `train()`/`eval()` (schedule-free) is
+    put in train mode first (`train_mode`: None detects it).
+    """
     tensors = make_parameters(shapes_for(parameter_spec(params)), getattr(torch, dtype), device,
                               seed=seed)
     instance = construct_optimizer(optimizer, tensors,
-                                   {**hyperparameters, **IMPLEMENTATION_FLAGS[implementation]})
+                                   {**hyperparameters, **IMPLEMENTATION_FLAGS[implementation]},
+                                   wraps)
+    if train_mode is None:
+        train_mode = callable(getattr(instance, "train", None)) \
+            and callable(getattr(instance, "eval", None))
+    if train_mode:
+        instance.train()
     return time_step(benchmark, instance, tensors, device, bytes_per_param, bandwidth_gbps)

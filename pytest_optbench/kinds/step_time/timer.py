@@ -156,11 +156,25 @@ def state_bytes(optimizer) -> int:
                for v in state.values() if torch.is_tensor(v))
 
 
+def closure_required(optimizer: Any) -> bool:
+    """Whether `step` cannot be called without a closure (LBFGS)."""
+    import inspect
+
+    try:
+        parameter = inspect.signature(optimizer.step).parameters.get("closure")
+    except (TypeError, ValueError):
+        return False
+    return parameter is not None and parameter.default is inspect.Parameter.empty
+
+
 def time_step(benchmark, optimizer, params, device: torch.device,
               declared_bytes_per_parameter: float | None = None,
               bandwidth_gbps: float | None = None) -> StepTiming:
     """Time `optimizer.step()` on `params` (whose gradients are set) with pytest-benchmark."""
     step = optimizer.step
+    if closure_required(optimizer):
+        loss = torch.zeros((), device=device)
+        step = lambda: optimizer.step(lambda: loss)  # noqa: E731 - the gradients are fixed
     clock = _clock(device)
     for _ in range(3):  # state creation, allocator warm-up, lazy imports
         step()

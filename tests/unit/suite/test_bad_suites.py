@@ -119,22 +119,6 @@ def test_every_problem_is_reported_at_once():
     assert str(info.value).startswith("4 errors in suite file:")
 
 
-@pytest.mark.parametrize("short, dotted", [("LBFGS", "torch.optim:LBFGS"), ("Adam", "torch.optim:Adam")])
-def test_the_default_isolation_follows_the_class_not_its_spelling(short, dotted):
-    text = textwrap.dedent(f"""\
-        optbench: 1
-        optimizers:
-          short: {{class: {short}, lr: 0.1}}
-          dotted: {{class: "{dotted}", lr: 0.1}}
-        problems:
-          booth: {{function: booth, steps: 5}}
-        """)
-    cases = {c.optimizer.key: c for c in build_suite(load_text(text, "s.yaml"), "s").cases}
-    assert cases["short"].optimizer.isolation == cases["dotted"].optimizer.isolation
-    assert cases["short"].optimizer.isolation == \
-        ("optimizer-per-start" if short == "LBFGS" else "shared-tensor")
-
-
 def test_a_name_that_a_kwargs_class_never_reads_is_an_error(monkeypatch):
     monkeypatch.syspath_prepend(str(Path(__file__).parents[2]))  # for optbench_testing
     text = textwrap.dedent("""\

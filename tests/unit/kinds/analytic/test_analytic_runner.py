@@ -143,11 +143,11 @@ def test_user_function_through_autograd(tmp_path, monkeypatch):
 
 
 def test_long_histories_compute_the_criterion_online(monkeypatch):
-    from pytest_optbench.kinds.analytic import runner as analytic_runner
+    from pytest_optbench.kinds.analytic import history as analytic_history
 
     config, opt = problem("beale", steps=200, criterion="step", tol=1e-6), optimizer("Adam", lr=0.01)
     kept = outcome(config, opt)
-    monkeypatch.setattr(analytic_runner, "POINT_HISTORY_LIMIT", 10)
+    monkeypatch.setattr(analytic_history, "POINT_HISTORY_LIMIT", 10)
     online = outcome(config, opt)
     assert kept.metrics == online.metrics
 

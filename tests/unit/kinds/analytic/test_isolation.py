@@ -56,7 +56,7 @@ def alone(config: AnalyticConfig, opt: OptimizerConfig, start: torch.Tensor):
     losses = []
     for _ in range(config.steps):
         losses.append(evaluate())
-        if opt.class_name == "LBFGS":
+        if opt.class_name.endswith("LBFGS"):
             instance.step(evaluate)
         else:
             instance.step()
@@ -132,16 +132,48 @@ def test_optimizer_per_start_with_a_step_without_closure():
     assert_equivalent(problem(steps=20, starts=3), optimizer("Adam", "optimizer-per-start", lr=1e-2))
 
 
-# Negative controls: the equivalence check can fail, and the isolation choice matters.
+# Negative controls: an isolation that is not exact changes trajectories, and is refused.
 
-def test_lamb_in_a_shared_tensor_is_not_isolated():
-    with pytest.raises(AssertionError, match="differs"):
-        assert_equivalent(problem(), optimizer("optbench_testing:Lamb", "shared-tensor", lr=1e-2))
+def unverified(config, opt, isolation):
+    """The runner's batched run under `isolation`, without the probe's check."""
+    from pytest_optbench.kinds.analytic.history import Criterion, History
+    from pytest_optbench.kinds.analytic.runner import _simulate
+    from pytest_optbench.kinds.analytic.stepping import Objective
+
+    function = bind_function(config)
+    starts = start_points(config, SEEDS)
+    history = History(config.steps, starts.shape[0], config.dim, torch.float64, CPU,
+                      Criterion("loss", function, torch.float64, CPU))
+    _simulate(starts, opt, resolve_optimizer(opt.class_name), isolation,
+              Objective(function, 1.0), history, config.steps, None, None)
+    return history.loss
 
 
-def test_lbfgs_sharing_one_instance_is_not_isolated():
-    with pytest.raises(AssertionError, match="differs"):
-        assert_equivalent(problem(steps=5, starts=3), optimizer("LBFGS", "tensor-per-start", lr=1.0))
+@pytest.mark.parametrize("class_name, isolation, config", [
+    ("optbench_testing:Lamb", "shared-tensor", problem()),
+    ("LBFGS", "tensor-per-start", problem(steps=5, starts=3)),
+])
+def test_an_inexact_isolation_changes_trajectories(class_name, isolation, config):
+    opt = optimizer(class_name, isolation, lr=1e-2 if class_name != "LBFGS" else 1.0)
+    loss = unverified(config, opt, isolation)
+    starts = start_points(config, SEEDS)
+    assert any(not identical(loss[:, i], alone(config, opt, starts[i])[0])
+               for i in range(starts.shape[0]))
+
+
+@pytest.mark.parametrize("class_name, isolation, config", [
+    ("optbench_testing:Lamb", "shared-tensor", problem()),
+    ("LBFGS", "tensor-per-start", problem(steps=5, starts=3)),
+])
+def test_an_explicit_inexact_isolation_is_refused_with_the_difference(class_name, isolation,
+                                                                      config):
+    from pytest_optbench.kinds.base import CaseTrouble
+
+    opt = optimizer(class_name, isolation, lr=1e-2 if class_name != "LBFGS" else 1.0)
+    with pytest.raises(CaseTrouble, match=rf"start_isolation: {isolation} \(line 7\) is not exact"
+                                          r".*start \d+ differs by [0-9.e+-]+ after \d+ steps"
+                                          r".*use optimizer-per-start"):
+        run_analytic(config, opt, SEEDS, CPU, line=7)
 
 
 def test_isolation_modes_agree_with_each_other():
