@@ -188,3 +188,168 @@ class ClosureIgnoringSGD(torch.optim.SGD):
     @torch.no_grad()
     def step(self, closure=None):
         return super().step()
+
+
+class GradientsFirstSGD(torch.optim.Optimizer):
+    """Takes a closure and never calls it, and fails without gradients ready (`p.grad` None)."""
+
+    def __init__(self, params, lr=0.01):
+        super().__init__(params, dict(lr=lr))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.sub_(p.grad * group["lr"])
+
+
+class ClosureOnceSGD(torch.optim.SGD):
+    """Calls its closure on the first step only, then steps on stale gradients."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        first = not getattr(self, "_stepped", False)
+        self._stepped = True
+        if first and closure is not None:
+            with torch.enable_grad():
+                closure()
+        return super().step()
+
+
+class DecayWithoutClosure(torch.optim.SGD):
+    """Ignores its closure and shrinks every parameter, gradient or not."""
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        for group in self.param_groups:
+            for p in group["params"]:
+                p.mul_(0.99)
+        return super().step()
+
+
+class AveragedSGD(torch.optim.Optimizer):
+    """A minimal schedule-free-style method: it steps a training point y and keeps the running
+    average x as the point it returns. The parameters hold y in train mode and x in eval mode,
+    and stepping outside train mode raises, as schedule-free optimizers do."""
+
+    def __init__(self, params, lr=0.01):
+        super().__init__(params, dict(lr=lr))
+        self.training = False
+
+    def train(self):
+        if not self.training:
+            self._swap()
+        self.training = True
+
+    def eval(self):
+        if self.training:
+            self._swap()
+        self.training = False
+
+    @torch.no_grad()
+    def _swap(self):
+        for group in self.param_groups:
+            for p in group["params"]:
+                state = self.state[p]
+                if "other" not in state:
+                    state["other"], state["count"] = p.clone(), 0
+                tmp = p.clone()
+                p.copy_(state["other"])
+                state["other"] = tmp
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if not self.training:
+            raise RuntimeError("optimizer is not in train mode: call optimizer.train() first")
+        if closure is not None:
+            with torch.enable_grad():
+                closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                state = self.state[p]
+                p.sub_(p.grad, alpha=group["lr"])
+                state["count"] += 1
+                # `other` is x, the average of the training points so far.
+                state["other"].lerp_(p, 1.0 / state["count"])
+
+
+class NewtonDiagonal(torch.optim.Optimizer):
+    """Divides the gradient by |the Hessian's diagonal| estimated with a Hessian-vector product
+    on a fixed probe vector: it needs gradients created with create_graph=True."""
+
+    def __init__(self, params, lr=0.5, eps=1e-3):
+        super().__init__(params, dict(lr=lr, eps=eps))
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if closure is not None:
+            with torch.enable_grad():
+                closure()
+        params = [p for g in self.param_groups for p in g["params"] if p.grad is not None]
+        if any(p.grad.grad_fn is None for p in params):
+            raise RuntimeError("the gradient has no graph: backward(create_graph=True) "
+                               "is needed for Hessian-vector products")
+        # Every product first: updating a parameter in place would change the graph.
+        with torch.enable_grad():
+            hvs = torch.autograd.grad([p.grad for p in params], params,
+                                      [torch.ones_like(p) for p in params])
+        products = dict(zip(map(id, params), hvs))
+        for group in self.param_groups:
+            for p in group["params"]:
+                if id(p) in products:
+                    p.sub_(p.grad / (products[id(p)].abs() + group["eps"]), alpha=group["lr"])
+
+
+class ClosureOnlySGD(torch.optim.SGD):
+    """`step(closure=None)` in its signature, as AliG has, but a closure is required."""
+
+    def step(self, closure=None):
+        if closure is None:
+            raise RuntimeError("ClosureOnlySGD needs a closure")
+        return super().step(closure)
+
+
+class BaseClassSGD(torch.optim.Optimizer):
+    """A wrapper that takes its base optimizer as a class (as SAM does) and halves its steps."""
+
+    def __init__(self, params, base_optimizer, shrink=0.5, **kwargs):
+        params = list(params)
+        super().__init__(params, dict(shrink=shrink, **kwargs))
+        self.base = base_optimizer(self.param_groups, **kwargs)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        if closure is not None:
+            with torch.enable_grad():
+                closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.grad.mul_(group["shrink"])
+        self.base.step()
+
+
+class Averaging:
+    """A wrapper around an optimizer instance (as Lookahead is): every k steps the parameters
+    move to the average of where they were and where the inner optimizer took them."""
+
+    def __init__(self, optimizer, k=2):
+        self.optimizer, self.k, self.count = optimizer, k, 0
+        self.param_groups = optimizer.param_groups
+        self.defaults = {**optimizer.defaults, "k": k}
+        self.slow = [p.detach().clone() for g in self.param_groups for p in g["params"]]
+
+    def zero_grad(self, set_to_none=True):
+        self.optimizer.zero_grad(set_to_none=set_to_none)
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = self.optimizer.step(closure)
+        self.count += 1
+        if self.count % self.k == 0:
+            for slow, p in zip(self.slow, (p for g in self.param_groups for p in g["params"])):
+                slow.lerp_(p, 0.5)
+                p.copy_(slow)
+        return loss

@@ -19,6 +19,7 @@ from pytest_optbench.suite.cases import Case
 from pytest_optbench.suite.errors import Finding, SuiteError, describe, did_you_mean, one_of
 from pytest_optbench.suite.expand import SuiteScope, problem_cases
 from pytest_optbench.suite.loader import Document, KeyPath, load_file
+from pytest_optbench.suite.requirements import missing_requirements, unavailable_entry
 from pytest_optbench.suite.optimizers import validate_entry
 from pytest_optbench.suite.problem_kind import ProblemKind
 from pytest_optbench.suite.spec import NAME_PATTERN, SuiteHeader, validate
@@ -68,7 +69,8 @@ def build_suite(doc: Document, default_name: str, context: BuildContext = BuildC
     raw_optimizers = _mapping(data.get("optimizers"))
     raw_problems = _mapping(data.get("problems"))
     _validate_names(doc, raw_optimizers, raw_problems, findings)
-    optimizers = {key: validate_entry(doc, key, raw, findings)
+    missing = missing_requirements(header.requires if header else None)
+    optimizers = {key: (unavailable_entry(key, raw, missing) or validate_entry(doc, key, raw, findings))
                   for key, raw in raw_optimizers.items() if isinstance(raw, dict)}
     any_fields = _any_kind_fields(tuple(k.fields for k in context.kinds))
     defaults = _valid_fields(doc, ("defaults",), _mapping(data.get("defaults")), any_fields,

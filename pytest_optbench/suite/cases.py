@@ -40,8 +40,11 @@ class StepProtocol:
         return sorted(name for name in ("closure", "train_eval", "create_graph")
                       if getattr(self, name) != getattr(plain, name))
 
-    def describe(self) -> str:
-        used = [name for name, on in (("closure", self.closure), ("train/eval", self.train_eval),
+    def describe(self, closure_ignored: bool = False) -> str:
+        """The protocol as run; `closure_ignored` where `step` took a closure but never called
+        it, so that the runner computed gradients before each step instead."""
+        closure = "gradients before step (closure ignored)" if closure_ignored else "closure"
+        used = [name for name, on in ((closure, self.closure), ("train/eval", self.train_eval),
                                       ("create_graph", self.create_graph)) if on]
         return ", ".join(used) or "plain step"
 

@@ -3,10 +3,11 @@ configuration (overrides merged, grids expanded, parameter groups checked) and v
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pytest_optbench.suite.cases import Case, OptimizerConfig, format_id_value, with_hash
+from pytest_optbench.suite.cases import (Case, OptimizerConfig, StepProtocol, format_id_value,
+                                         with_hash)
 from pytest_optbench.suite.errors import Finding, describe, did_you_mean
 from pytest_optbench.suite.loader import Document, KeyPath
 from pytest_optbench.suite.optimizers import (ResolvedOptimizer, validate_parts, grid_points,
@@ -30,6 +31,8 @@ class SuiteScope:
     tier: str | None
     context: BuildContext
     findings: list[Finding]
+    trials: dict[str, str | None] = field(default_factory=dict)    # configuration -> error
+    reported_trials: dict[KeyPath, set[str]] = field(default_factory=dict)
 
     def fail(self, path: KeyPath, found: str, expected: str, hint: str | None = None,
              field_name: str | None = None) -> None:
@@ -86,7 +89,7 @@ def problem_cases(scope: SuiteScope, key: str, raw: dict[str, Any],
         assert optimizer is not None
         override = (spec.overrides or {}).get(opt_key)
         for opt_config in _optimizer_configs(scope, path, optimizer, override,
-                                             kind.group_rule(valid)):
+                                             kind.group_rule(valid), valid.trial_shapes):
             for case_id, config in kind.variants(scope.doc, path, key, valid, optimizer,
                                                  opt_config, scope.findings):
                 cases.append(with_hash(Case(
@@ -94,7 +97,7 @@ def problem_cases(scope: SuiteScope, key: str, raw: dict[str, Any],
                     problem=config, optimizer=opt_config, seeds=seeds, expect=valid.expect,
                     line=scope.doc.line_of(path) or 1,
                     device=scope.header.device if scope.header else "auto", tier=scope.tier,
-                    skip=spec.skip,
+                    skip=spec.skip or optimizer.unavailable,
                     does_not_converge=not_converging.get(opt_key,
                                                          not_converging.get(ALL_OPTIMIZERS)))))
     return cases
@@ -119,8 +122,8 @@ def _validate_optimizer_names(scope: SuiteScope, path: KeyPath, valid: ValidProb
 
 
 def _optimizer_configs(scope: SuiteScope, path: KeyPath, opt: ResolvedOptimizer,
-                       override: dict[str, Any] | None,
-                       rule: GroupRule | None) -> list[OptimizerConfig]:
+                       override: dict[str, Any] | None, rule: GroupRule | None,
+                       shapes: tuple[tuple[int, ...], ...]) -> list[OptimizerConfig]:
     """The optimizer's configurations on one problem: override merged, grid expanded.
 
     `rule` says how parameter groups pick parameters on this problem (coordinates for analytic
@@ -154,21 +157,37 @@ def _optimizer_configs(scope: SuiteScope, path: KeyPath, opt: ResolvedOptimizer,
     if groups and rule is not None and not _groups_fit(scope, where, path, groups, rule):
         return []
     configs = []
+    protocol = opt.protocol if opt.protocol is not None else StepProtocol()
     for point in grid_points(grid):
         merged = {**hyper, **point}
-        if override:
-            message = trial_construct(opt, merged, groups, schedule)
-            if message:
-                scope.fail(where, message, "hyperparameters the class accepts")
-                return []
+        trial = _trial(scope, opt, merged, groups, schedule, shapes)
+        if trial is not None:
+            if trial not in scope.reported_trials.setdefault(where, set()):
+                scope.reported_trials[where].add(trial)
+                scope.fail(where, trial, "hyperparameters the class accepts")
+            return []
         label = opt.key + "".join(f"-{name}{format_id_value(value)}"
                                   for name, value in point.items())
         configs.append(OptimizerConfig(
             key=opt.key, label=label, class_name=opt.class_name, hyperparameters=merged,
             param_groups=tuple(dict(g) for g in groups),
             schedule=dict(schedule) if schedule else None, isolation=opt.isolation,
-            protocol=opt.protocol, wraps=opt.wraps))
+            protocol=protocol, wraps=opt.wraps))
     return configs
+
+
+def _trial(scope: SuiteScope, opt: ResolvedOptimizer, hyper: dict[str, Any],
+           groups: list[dict[str, Any]], schedule: dict[str, Any] | None,
+           shapes: tuple[tuple[int, ...], ...]) -> str | None:
+    """A trial construction's error, once per distinct configuration and shapes in a suite."""
+    import json
+
+    if not opt.names_valid:
+        return None
+    key = json.dumps([opt.key, hyper, groups, schedule, shapes], sort_keys=True, default=str)
+    if key not in scope.trials:
+        scope.trials[key] = trial_construct(opt, hyper, groups, schedule, shapes)
+    return scope.trials[key]
 
 
 def _groups_fit(scope: SuiteScope, where: KeyPath, path: KeyPath, groups: list[dict[str, Any]],

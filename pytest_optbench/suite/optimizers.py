@@ -34,6 +34,8 @@ class ResolvedOptimizer:
     wraps: dict[str, Any] | None = None
     accepted: list[str] = field(default_factory=list)
     open_ended: bool = False
+    names_valid: bool = True      # False: its names were reported, so no trial construction
+    unavailable: str | None = None  # its package is not installed: its cases skip, for this reason
 
 
 def split_entry(raw: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -70,13 +72,9 @@ def validate_entry(doc: Document, key: str, raw: dict[str, Any],
         return None
     validate_parts(doc, path, resolved, hyper, resolved.grid, resolved.param_groups,
                 resolved.schedule, findings)
-    if len(findings) == before:
-        for variant in grid_points(resolved.grid):
-            message = trial_construct(resolved, {**hyper, **variant}, resolved.param_groups,
-                                      resolved.schedule)
-            if message:
-                findings.append(doc.finding(path, message, "hyperparameters the class accepts"))
-                break
+    # Each configuration is constructed once on parameters shaped like a problem's own, as its
+    # cases are built (expand.py): a matrix optimizer (Muon) rejects a vector, not a matrix.
+    resolved.names_valid = len(findings) == before
     return resolved
 
 
@@ -178,19 +176,22 @@ def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
 
 
 def trial_construct(opt: ResolvedOptimizer, hyper: dict[str, Any], groups: list[dict[str, Any]],
-                    schedule: dict[str, Any] | None) -> str | None:
-    """Build the optimizer (and schedule) once on dummy parameters; the error text if it fails."""
+                    schedule: dict[str, Any] | None,
+                    shapes: tuple[tuple[int, ...], ...] = ((1,),)) -> str | None:
+    """Build the optimizer (and schedule) once on dummy parameters of `shapes`, like a
+    problem's own; the error text if it fails. A group of coordinates (`dims`) gets one vector
+    of its size; a group of named parameters, the first shape."""
     import torch
 
-    def dummy() -> Any:
-        return torch.zeros(1, dtype=torch.float64, requires_grad=True)
+    def dummy(shape: tuple[int, ...]) -> Any:
+        return torch.zeros(shape, dtype=torch.float64, requires_grad=True)
 
     if groups:
-        params: list[Any] = [{"params": [dummy()],
+        params: list[Any] = [{"params": [dummy((len(g["dims"]),) if "dims" in g else shapes[0])],
                               **{k: v for k, v in g.items() if k not in GROUP_KEYS}}
                              for g in groups]
     else:
-        params = [dummy()]
+        params = [dummy(shape) for shape in shapes]
     try:
         optimizer = construct_optimizer(opt.cls, params, hyper, opt.wraps)
     except Exception as exc:  # the class's own validation: report it, whatever its type

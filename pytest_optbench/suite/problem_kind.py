@@ -27,6 +27,9 @@ class ValidProblem:
     spec: CommonFields                 # the fields every kind shares (optimizers, overrides...)
     expect: dict[str, Expectation]
     dim: int | None = None             # coordinates that parameter groups split, if any
+    # Parameter shapes like the problem's own, to construct each optimizer on once at
+    # collection: a model's conv kernel, weight matrix and bias unless the kind says otherwise.
+    trial_shapes: tuple[tuple[int, ...], ...] = ((4, 3, 3, 3), (8, 4), (4,))
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,11 @@ class SuiteHeader(StrictModel):
     dtype: Literal["float64", "float32"] | None = None
     seeds: Annotated[list[int], Field(min_length=1)] = [0]
     defaults: dict[str, Any] | None = None
-    # Packages the suite's optimizers come from: cases skip, saying which is missing, without them.
-    requires: list[Annotated[str, Field(min_length=1)]] | None = None
+    # Modules the suite's optimizers come from, each with the requirement that installs it
+    # ({pytorch_optimizer: "pytorch-optimizer==4.1.0"}): without one, the cases of the
+    # optimizers it provides skip, saying what to install.
+    requires: dict[Annotated[str, Field(pattern=r"^[A-Za-z_][A-Za-z0-9_.]*$")],
+                   Annotated[str, Field(min_length=1)]] | None = None
     tiers: dict[str, dict[str, Any]] | None = None
     optimizers: Annotated[dict[str, dict[str, Any]], Field(min_length=1)]
     problems: Annotated[dict[str, dict[str, Any]], Field(min_length=1)]

@@ -27,3 +27,37 @@ def test_a_shipped_case_runs_against_its_stored_baseline(monkeypatch):
     assert all(row.status is Status.PASS for row in outcome.result.rows)
     quick = run_case(case, baseline_dir="baselines", device="cpu", seeds=1)
     assert quick.result.seeds == [case.seeds[0]]
+
+
+def test_the_isolation_a_case_runs_under_is_part_of_its_hash(tmp_path):
+    """Recorded under the probe's choice (shared-tensor for Adam), a run under another
+    isolation is STALE: a different batching is not compared as if it were the same run."""
+    import dataclasses
+    import textwrap
+
+    from pytest_optbench.api import build_suite
+    from pytest_optbench.suite.loader import load_text
+
+    text = textwrap.dedent("""\
+        optbench: 1
+        suite: isolation
+        optimizers:
+          adam: {class: Adam, lr: 0.1}
+        problems:
+          booth: {function: booth, steps: 20, starts: 4, expect: {final_loss: {baseline: true}}}
+        """)
+    case = build_suite(load_text(text, "s.yaml"), "s").cases[0]
+    recorded = run_case(case, baseline_dir=tmp_path, device="cpu", update_baselines=True)
+    assert recorded.result.details["isolation"] == "shared-tensor"
+    from pytest_optbench.gate.session import SessionResults
+
+    session = SessionResults()
+    session.add(recorded.result)
+    session.write_baselines()
+    again = run_case(case, baseline_dir=tmp_path, device="cpu")
+    assert again.result.status is Outcome.PASSED
+    other = dataclasses.replace(case, optimizer=dataclasses.replace(
+        case.optimizer, isolation="optimizer-per-start"))
+    switched = run_case(other, baseline_dir=tmp_path, device="cpu")
+    assert switched.result.config_hash != again.result.config_hash
+    assert any(row.status is Status.STALE for row in switched.result.rows)

@@ -59,7 +59,7 @@ class AnalyticKind(KindDefaults):
                      "isolation_chosen": run.verdict.describe(),
                      "isolation_probe": dict(run.verdict.tried),
                      "isolation_probe_s": round(run.probe_s, 5),
-                     "protocol": case.optimizer.protocol.describe(),
+                     "protocol": case.optimizer.protocol.describe(run.closure_ignored),
                      "f_min": run.function.f_min, "trajectories": trajectory_sample(run)},
             dtype=config.dtype, identity=run.verdict.identity())
 

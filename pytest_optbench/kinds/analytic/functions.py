@@ -14,6 +14,9 @@ from typing import Any, Callable
 
 import torch
 
+from pytest_optbench.kinds.analytic.matrix_functions import MATRIX_SPECS
+from pytest_optbench.kinds.analytic.quadratic_forms import spd_matrix
+
 Tensor = torch.Tensor
 ValueAndGrad = Callable[[Tensor], "tuple[Tensor, Tensor]"]
 
@@ -43,14 +46,18 @@ class FunctionInfo:
     domain: tuple[float, float]
     build: Callable[[int, dict], tuple[Callable, ValueAndGrad, list[list[float]], float]]
     option_defaults: dict[str, Any] = field(default_factory=dict)
+    # For problems whose parameter is a matrix: its shape, from the options.
+    shape_of: Callable[[dict], tuple[int, ...]] | None = None
 
     def bind(self, dim: int | None = None, options: dict | None = None,
              domain: list[tuple[float, float]] | None = None) -> BoundFunction:
-        dim = dim or self.fixed_dim or self.default_dim
         opts = {**self.option_defaults, **(options or {})}
+        shape = self.shape_of(opts) if self.shape_of else None
+        dim = math.prod(shape) if shape else dim or self.fixed_dim or self.default_dim
         value, value_and_grad, minima, f_min = self.build(dim, opts)
         box = domain or [self.domain] * dim
-        return BoundFunction(self.name, dim, value, value_and_grad, minima, f_min, list(box))
+        return BoundFunction(self.name, dim, value, value_and_grad, minima, f_min, list(box),
+                             shape)
 
 
 def _xy(X: Tensor) -> tuple[Tensor, Tensor]:
@@ -73,24 +80,8 @@ def _sphere(dim: int, opts: dict):
     return value, value_and_grad, [[0.0] * dim], 0.0
 
 
-def _quadratic_matrix(dim: int, condition: float, rotated: bool) -> list[list[float]]:
-    """Q diag(eigenvalues) Q^T with eigenvalues log-spaced in [1, condition].
-
-    Q is a Householder reflection about (1, 2, ..., d): a fixed, exactly reproducible rotation that
-    takes the problem off the coordinate axes, where diagonal preconditioners (Adam, Adagrad,
-    RMSprop) would otherwise remove the ill-conditioning for free.
-    """
-    eig = [condition ** (i / (dim - 1)) if dim > 1 else 1.0 for i in range(dim)]
-    v = [float(i + 1) for i in range(dim)]
-    vv = sum(x * x for x in v)
-    q = [[(1.0 if i == j else 0.0) - (2.0 * v[i] * v[j] / vv if rotated else 0.0)
-          for j in range(dim)] for i in range(dim)]
-    return [[sum(q[i][k] * eig[k] * q[j][k] for k in range(dim)) for j in range(dim)]
-            for i in range(dim)]
-
-
 def _quadratic(dim: int, opts: dict):
-    rows = _quadratic_matrix(dim, float(opts["condition"]), bool(opts["rotated"]))
+    rows = spd_matrix(dim, float(opts["condition"]), bool(opts["rotated"]))
     matrices: dict[tuple, Tensor] = {}
 
     def grad(X):
@@ -323,6 +314,7 @@ FUNCTIONS: dict[str, FunctionInfo] = {info.name: info for info in [
     FunctionInfo("goldstein-price", "Goldstein-Price", 2, 2, (-2.0, 2.0), _goldstein_price),
     FunctionInfo("matyas", "Matyas", 2, 2, (-10.0, 10.0), _matyas),
     FunctionInfo("three-hump-camel", "Three-hump camel", 2, 2, (-5.0, 5.0), _three_hump_camel),
+    *(FunctionInfo(**spec) for spec in MATRIX_SPECS),
 ]}
 
 

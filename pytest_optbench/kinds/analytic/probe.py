@@ -29,9 +29,11 @@ from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.suite.resolve import OPTIMIZER_PER_START, SHARED_TENSOR, TENSOR_PER_START
 
 Tensor = torch.Tensor
-PROBE_STEPS = 4
-PROBE_STARTS = 2        # per seed
-PROBE_SEEDS = 2
+# Eleven steps reach the second refresh of a preconditioner or Hessian estimate that is
+# recomputed every tenth step (SOAP, Shampoo and SophiaH by default); coupling through it shows
+# only then. Three starts: two of the first seed and one of the second.
+PROBE_STEPS = 11
+PROBE_STARTS = (2, 1)   # of the first seed, of the second
 CHEAPEST_FIRST = (SHARED_TENSOR, TENSOR_PER_START)
 OTHER_RNG_STATE = 0x5EED  # a second RNG state, to tell a random optimizer from a deterministic one
 
@@ -65,6 +67,8 @@ class Difference:
     size: float
 
     def __str__(self) -> str:
+        if self.size == float("inf"):
+            return f"start {self.start} is NaN or infinite in one run only after {self.step} steps"
         return f"start {self.start} differs by {self.size:.3g} after {self.step} steps"
 
 
@@ -90,8 +94,10 @@ def probe_starts(starts: Tensor, seeds: tuple[int, ...], start_seeds: list[int]
                  ) -> tuple[Tensor, list[int]]:
     """A few starts of the first two seeds, with the RNG seeds those starts run with."""
     per_seed = starts.shape[0] // len(seeds)
-    rows = [s * per_seed + j for s in range(min(PROBE_SEEDS, len(seeds)))
-            for j in range(min(PROBE_STARTS, per_seed))]
+    rows = [s * per_seed + j for s, count in enumerate(PROBE_STARTS[:len(seeds)])
+            for j in range(min(count, per_seed))]
+    if len(rows) < 2:  # one seed with one start: nothing can couple
+        rows = list(range(min(2, starts.shape[0])))
     return starts[rows], [start_seeds[r] for r in rows]
 
 

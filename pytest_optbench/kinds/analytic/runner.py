@@ -42,6 +42,7 @@ class AnalyticRun:
     wall_time_s: float
     verdict: Verdict              # the start isolation used, and how it was chosen
     probe_s: float = 0.0          # the probe's time in this case (0 when its verdict was cached)
+    closure_ignored: bool = False  # `step` ignored its closure: gradients were computed first
 
     @property
     def isolation(self) -> str:
@@ -126,7 +127,7 @@ def run_analytic(problem: AnalyticConfig, optimizer: OptimizerConfig, seeds: tup
     count = starts.shape[0]
     history = History(problem.steps, count, problem.dim, dtype, device, criterion)
     began = time.perf_counter()
-    steps_run, final = _simulate(starts, optimizer, optimizer_class, verdict.isolation, objective,
+    steps_run, final, closure_ignored = _simulate(starts, optimizer, optimizer_class, verdict.isolation, objective,
                                  history, problem.steps,
                                  per_start_seeds if verdict.seeded else None, function.shape)
     with torch.no_grad():
@@ -136,13 +137,15 @@ def run_analytic(problem: AnalyticConfig, optimizer: OptimizerConfig, seeds: tup
     wall = time.perf_counter() - began
     return AnalyticRun(function, tuple(seeds), count // len(seeds), starts, final, history.loss,
                        criterion_values, history.points, steps_run, wall, verdict,
-                       verdict.seconds if probed else 0.0)
+                       verdict.seconds if probed else 0.0, closure_ignored)
 
 
 def _simulate(starts: Tensor, config: OptimizerConfig, cls: type, isolation: str,
               objective: Objective, history: History, steps: int,
-              seeding: list[int] | None, shape: tuple[int, ...] | None) -> tuple[int, Tensor]:
-    """Run `starts` under one isolation, recording into `history`; (steps run, final points).
+              seeding: list[int] | None, shape: tuple[int, ...] | None
+              ) -> tuple[int, Tensor, bool]:
+    """Run `starts` under one isolation, recording into `history`; (steps run, final points,
+    whether the optimizer ignored its closure).
 
     One optimizer per start runs the starts in turn, each evaluating only its own. An
     optimizer that treats all its parameters as one problem executes its own Python once per
@@ -153,14 +156,17 @@ def _simulate(starts: Tensor, config: OptimizerConfig, cls: type, isolation: str
                          per_start=isolation != SHARED_TENSOR, shape=shape)
     with torch.no_grad():
         if isolation == OPTIMIZER_PER_START:
+            ignored = False
             for i in range(layout.count):
                 if seeding is not None:
                     torch.manual_seed(seeding[i])
-                drive(Slot(layout, i), config, cls, objective, history, steps)
+                ignored |= drive(Slot(layout, i), config, cls, objective, history,
+                                 steps).closure_ignored
             ran = steps
         else:
-            ran = drive(Slot(layout), config, cls, objective, history, steps,
-                        check_divergence=True)
+            drove = drive(Slot(layout), config, cls, objective, history, steps,
+                          check_divergence=True)
+            ran, ignored = drove.steps, drove.closure_ignored
         final = layout.points().clone()
         history.record(ran, final, objective.closed_form(final)[0])
-    return ran, final
+    return ran, final, ignored

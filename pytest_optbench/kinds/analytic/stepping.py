@@ -12,6 +12,7 @@ it, recording the loss at each step's evaluation point, with the protocol the ca
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -74,17 +75,28 @@ class Slot:
             parameter.grad = None
 
 
+@dataclass(frozen=True)
+class Drove:
+    """What `drive` did: the steps it ran, and whether the optimizer ignored the closure it was
+    given (it is then stepped on gradients computed beforehand, see `_ClosureIgnored`)."""
+
+    steps: int
+    closure_ignored: bool
+
+
+class _ClosureIgnored(Exception):
+    """The first `step(closure)` neither called the closure nor moved a parameter: the class
+    accepts a closure but expects its gradients ready (many hand-written optimizers)."""
+
+
 def drive(slot: Slot, config: OptimizerConfig, cls: type, objective: Objective,
-          history: History, steps: int, check_divergence: bool = False) -> int:
-    """Step one optimizer `steps` times; the number of steps run (fewer if all diverged)."""
-    instance = construct_optimizer(cls, slot.param_groups(), config.hyperparameters, config.wraps)
-    # Analytic problems have no epochs: a schedule steps every step, whatever its interval.
-    scheduler, _ = construct_scheduler(config.schedule, instance)
+          history: History, steps: int, check_divergence: bool = False) -> Drove:
+    """Step one optimizer `steps` times (fewer if every start diverged)."""
     protocol = config.protocol
+    instance, scheduler = _build(slot, config, cls)
     gradients = _autograd(slot, objective) if protocol.create_graph \
         else _closed_form(slot, objective)
-    if protocol.train_eval:
-        instance.train()
+    closure = protocol.closure
     ran = steps
     for t in range(steps):
         if check_divergence and t and t % DIVERGENCE_CHECK_EVERY == 0 \
@@ -96,16 +108,21 @@ def drive(slot: Slot, config: OptimizerConfig, cls: type, objective: Objective,
             x = slot.points().clone()
             instance.train()
             history.record(t, x, objective.closed_form(x)[0], slot.rows)
-            _step(instance, protocol.closure, gradients, t)
-        elif protocol.closure:
-            x = slot.points().clone()
-            first = _step(instance, True, gradients, t)
-            history.record(t, x, first if first is not None else objective.closed_form(x)[0],
-                           slot.rows)
         else:
-            x = slot.points()
+            x = slot.points().clone() if closure else slot.points()
+        if closure:
+            try:
+                first = _step_with_closure(instance, gradients, t, slot)
+                if not protocol.train_eval:
+                    history.record(t, x, first, slot.rows)
+            except _ClosureIgnored:
+                # Nothing moved, so starting over on a fresh optimizer is exact.
+                instance, scheduler = _build(slot, config, cls)
+                closure = False
+        if not closure:
             value, _ = gradients()
-            history.record(t, x, value, slot.rows)
+            if not protocol.train_eval:
+                history.record(t, x, value, slot.rows)  # before the step moves x in place
             instance.step()
         if protocol.create_graph:
             slot.clear_grads()  # a gradient with a graph holds its parameter: break the cycle
@@ -113,16 +130,21 @@ def drive(slot: Slot, config: OptimizerConfig, cls: type, objective: Objective,
             scheduler.step()
     if protocol.train_eval:
         instance.eval()  # the point reported is the evaluation point
-    return ran
+    return Drove(ran, protocol.closure and not closure)
 
 
-def _step(instance: Any, closure: bool, gradients: Callable[[], tuple[Tensor, Tensor]],
-          t: int) -> Tensor | None:
-    """One step; with a closure, the value of its first evaluation."""
-    if not closure:
-        gradients()
-        instance.step()
-        return None
+def _build(slot: Slot, config: OptimizerConfig, cls: type) -> tuple[Any, Any]:
+    instance = construct_optimizer(cls, slot.param_groups(), config.hyperparameters, config.wraps)
+    # Analytic problems have no epochs: a schedule steps every step, whatever its interval.
+    scheduler, _ = construct_scheduler(config.schedule, instance)
+    if config.protocol.train_eval:
+        instance.train()
+    return instance, scheduler
+
+
+def _step_with_closure(instance: Any, gradients: Callable[[], tuple[Tensor, Tensor]], t: int,
+                       slot: Slot) -> Tensor:
+    """`step(closure)`; the value of the closure's first evaluation."""
     evaluations: list[Tensor] = []
 
     def evaluate() -> Tensor:
@@ -130,12 +152,26 @@ def _step(instance: Any, closure: bool, gradients: Callable[[], tuple[Tensor, Te
         evaluations.append(value)
         return seen.sum()
 
-    instance.step(evaluate)
-    if not evaluations:
-        raise CaseTrouble(f"{type(instance).__name__}.step(closure) never called the closure "
-                          f"(step {t}), so it stepped without gradients; give the optimizer "
-                          f"`protocol: {{closure: false}}` in the suite")
-    return evaluations[0]
+    before = slot.points().clone() if t == 0 else None
+
+    def unmoved() -> bool:
+        return before is not None and not evaluations and torch.equal(slot.points(), before)
+
+    try:
+        instance.step(evaluate)
+    except Exception:
+        # Stepping without gradients (p.grad is None) is a likely cause of the error: try
+        # once more with gradients ready; a real fault raises again there.
+        if unmoved():
+            raise _ClosureIgnored() from None
+        raise
+    if evaluations:
+        return evaluations[0]
+    if unmoved():
+        raise _ClosureIgnored()
+    raise CaseTrouble(f"{type(instance).__name__}.step(closure) never called the closure "
+                      f"(step {t}), so it stepped without gradients; give the optimizer "
+                      f"`protocol: {{closure: false}}` in the suite")
 
 
 def _closed_form(slot: Slot, objective: Objective) -> Callable[[], tuple[Tensor, Tensor]]:
@@ -151,7 +187,10 @@ def _autograd(slot: Slot, objective: Objective) -> Callable[[], tuple[Tensor, Te
     them again. Slower than the closed form, so only for optimizers that need it."""
     def gradients() -> tuple[Tensor, Tensor]:
         slot.clear_grads()
-        with torch.enable_grad():
+        with torch.enable_grad(), warnings.catch_warnings():
+            # The cycle it warns of (a gradient holding its parameter) is broken after each
+            # step: `drive` clears the gradients.
+            warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph")
             value = objective.function.value(slot.live_points())
             seen = value * objective.sign
             seen.sum().backward(create_graph=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 
 from pytest_optbench.gate.expectations import Expectation
 from pytest_optbench.kinds.analytic.config import AnalyticConfig
@@ -47,7 +49,17 @@ def validate_problem(doc: Document, path: KeyPath, raw: dict, suite_dtype: str |
         criterion=spec.converge.criterion if spec.converge else DEFAULT_CRITERION,
         tol=spec.converge.tol if spec.converge else DEFAULT_TOL,
         dtype=spec.dtype or suite_dtype or "float64")
-    return ValidProblem({"": config}, spec, expect, dim=dim)
+    return ValidProblem({"": config}, spec, expect, dim=dim, trial_shapes=(_shape(config),))
+
+
+def _shape(config: AnalyticConfig) -> tuple[int, ...]:
+    """The shape each start's parameter has: a matrix for matrix problems."""
+    from pytest_optbench.kinds.analytic.functions import FUNCTIONS
+
+    info = FUNCTIONS.get(config.function)
+    if info is not None and info.shape_of is not None:
+        return info.shape_of({**info.option_defaults, **dict(config.options)})
+    return (config.dim,)
 
 
 def _partial(raw: dict) -> AnalyticProblem | None:
@@ -96,6 +108,19 @@ def _validate_function(doc: Document, path: KeyPath, spec: AnalyticProblem,
                                         did_you_mean(spec.function, FUNCTIONS)))
             return None
         dim = spec.dim or info.fixed_dim or info.default_dim
+        options_ok = all(name in info.option_defaults for name in spec.options or {})
+        if info.shape_of is not None and options_ok:
+            shape = info.shape_of({**info.option_defaults, **(spec.options or {})})
+            if any(type(side) is not int or side < 1 for side in shape):
+                findings.append(doc.finding(path + ("options",), describe(spec.options),
+                                            "positive whole numbers of rows, columns and rank"))
+                return None
+            sides = " x ".join(map(str, shape))
+            if spec.dim is not None and spec.dim != math.prod(shape):
+                findings.append(doc.finding(path + ("dim",), describe(spec.dim),
+                                            f"{math.prod(shape)}, or no dim: {info.name}'s "
+                                            f"parameter is a {sides} matrix (set by options)"))
+            dim = math.prod(shape)
         if info.fixed_dim and dim != info.fixed_dim:
             findings.append(doc.finding(path + ("dim",), describe(spec.dim),
                                         f"{info.fixed_dim}: {info.name} is "

@@ -45,7 +45,8 @@ class DataKind(KindDefaults):
 
         config = cast(DataConfig, case.problem)
         data = _on_device(config.dataset, options, device, cache)
-        outcome = summarize(run_data(config, case.optimizer, seeds, device, data))
+        run = run_data(config, case.optimizer, seeds, device, data)
+        outcome = summarize(run)
         text = None
         if outcome.divergence:
             d = outcome.divergence
@@ -55,7 +56,8 @@ class DataKind(KindDefaults):
         return Measured(
             outcome.metrics, BaselineContext(device.type, data=source.label), outcome.wall_time_s,
             outcome.steps_run, outcome.divergence, text, outcome.curves,
-            details={"parameters": outcome.parameters},
+            details={"parameters": outcome.parameters,
+                     "protocol": case.optimizer.protocol.describe(run.closure_ignored)},
             provenance={"precision": config.precision, "data": {
                 "dataset": config.dataset, "source": source.source,
                 "location": source.location, "fingerprint": source.fingerprint}},

@@ -12,6 +12,7 @@ import gc
 import math
 import re
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -86,25 +87,27 @@ class DataRun:
     seeds: list[SeedRun]
     wall_time_s: float
     parameters: int
+    closure_ignored: bool = False  # `step` ignored its closure: gradients were computed first
 
 
 def run_data(config: DataConfig, optimizer: OptimizerConfig, seeds: tuple[int, ...],
              device: torch.device, data: DeviceData) -> DataRun:
     began = time.perf_counter()
     split = Split(*data.subset(config.train_subset, config.test_subset))
-    runs, parameters = [], 0
+    runs, parameters, ignored = [], 0, False
     for seed in seeds:
         try:
             training = SeedTraining(config, optimizer, seed, device, data, split)
             runs.append(training.run())
             parameters = training.parameters
+            ignored |= training.closure_ignored
         except torch.OutOfMemoryError as exc:
             _release(device)
             batch = config.batch_size or "full"
             raise OutOfMemory(f"out of memory on {device} training seed {seed} (batch size "
                               f"{batch}, precision {config.precision}): {str(exc).splitlines()[0]}; "
                               f"its memory was released for the next case") from None
-    return DataRun(runs, time.perf_counter() - began, parameters)
+    return DataRun(runs, time.perf_counter() - began, parameters, ignored)
 
 
 @dataclass(frozen=True)
@@ -155,11 +158,11 @@ class SeedTraining:
         self.memory_format = torch.channels_last if config.channels_last \
             else torch.contiguous_format
         self.model = model.to(memory_format=self.memory_format)
-        self.optimizer = construct_optimizer(optimizer.class_name,
-                                             _param_groups(self.model, optimizer),
-                                             optimizer.hyperparameters, optimizer.wraps)
+        self.optimizer_config = optimizer
         self.protocol = optimizer.protocol
-        self.schedule, interval = construct_scheduler(optimizer.schedule, self.optimizer)
+        self.closure_ignored = False  # True once `step` is seen to ignore its closure
+        self.steps_taken = 0
+        self.optimizer, self.schedule, interval = self.build_optimizer()
         self.per_epoch_schedule = interval == "epoch"
         self.generator = torch.Generator(device=device).manual_seed(seed)
         self.count = len(split.train_y)
@@ -169,6 +172,13 @@ class SeedTraining:
         self.interval = config.eval_every or self.steps_per_epoch
         self.autocast: Any = torch.autocast(device.type, dtype=torch.bfloat16) \
             if config.precision == "bf16" else contextlib.nullcontext()
+
+    def build_optimizer(self) -> tuple[Any, Any, str]:
+        config = self.optimizer_config
+        optimizer = construct_optimizer(config.class_name, _param_groups(self.model, config),
+                                        config.hyperparameters, config.wraps)
+        schedule, interval = construct_scheduler(config.schedule, optimizer)
+        return optimizer, schedule, interval
 
     @property
     def parameters(self) -> int:
@@ -263,29 +273,64 @@ class SeedTraining:
     def step(self, index: Tensor) -> Tensor:
         """One optimizer step on the batch `index`; its loss, still on the device."""
         loss_of = self.batch_loss(index)
-        if self.protocol.closure:
-            evaluations: list[Tensor] = []
-
-            def closure() -> Tensor:
-                self.optimizer.zero_grad(set_to_none=True)
-                evaluations.append(loss_of())
-                return evaluations[-1]
-
-            self.optimizer.step(closure)
-            if not evaluations:
-                raise CaseTrouble(f"{type(self.optimizer).__name__}.step(closure) never called "
-                                  f"the closure, so it stepped without gradients; give the "
-                                  f"optimizer `protocol: {{closure: false}}` in the suite")
-            loss = evaluations[0]
-        else:
-            self.optimizer.zero_grad(set_to_none=True)
-            loss = loss_of()
-            self.optimizer.step()
+        with warnings.catch_warnings():
+            # create_graph's gradient holds its parameter; `_step` clears gradients after
+            # each step, which breaks the cycle torch warns of.
+            warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph")
+            loss = self._step(loss_of)
         if self.protocol.create_graph:
             self.optimizer.zero_grad(set_to_none=True)  # a gradient's graph holds the model
         if self.schedule is not None and not self.per_epoch_schedule:
             self.schedule.step()
         return loss
+
+    def _step(self, loss_of: Callable[[], Tensor]) -> Tensor:
+        first = self.steps_taken == 0
+        self.steps_taken += 1
+        if self.protocol.closure and not self.closure_ignored:
+            loss = self._step_with_closure(loss_of, first)
+            if loss is not None:
+                return loss
+            # `step` ignored its closure and moved nothing: a fresh optimizer on gradients
+            # computed beforehand is then exact.
+            self.closure_ignored = True
+            self.optimizer, self.schedule, _ = self.build_optimizer()
+            self.train_mode()
+        self.optimizer.zero_grad(set_to_none=True)
+        loss = loss_of()
+        self.optimizer.step()
+        return loss
+
+    def _step_with_closure(self, loss_of: Callable[[], Tensor], first: bool) -> Tensor | None:
+        """`step(closure)`: the loss of the closure's first evaluation; None where the first
+        step never called it and left every parameter as it was."""
+        evaluations: list[Tensor] = []
+
+        def closure() -> Tensor:
+            self.optimizer.zero_grad(set_to_none=True)
+            evaluations.append(loss_of())
+            return evaluations[-1]
+
+        before = [p.detach().clone() for p in self.model.parameters()] if first else None
+
+        def unmoved() -> bool:
+            return before is not None and not evaluations and all(
+                torch.equal(p, q) for p, q in zip(self.model.parameters(), before))
+
+        try:
+            self.optimizer.step(closure)
+        except Exception:
+            if unmoved():  # likely a step on missing gradients: retried with them ready
+                return None
+            raise
+        if evaluations:
+            return evaluations[0]
+        if unmoved():
+            return None
+        raise CaseTrouble(f"{type(self.optimizer).__name__}.step(closure) never called the "
+                          f"closure (step {self.steps_taken - 1}), so it stepped without "
+                          f"gradients; give the optimizer `protocol: {{closure: false}}` in the "
+                          f"suite")
 
     def record(self, run: SeedRun, done: int, train_loss: float) -> None:
         """An evaluation after `done` steps, added to the seed's curve."""

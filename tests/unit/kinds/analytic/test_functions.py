@@ -8,14 +8,16 @@ import torch
 from pytest_optbench.kinds.analytic.functions import FUNCTIONS, autograd_value_and_grad
 
 CASES = [(name, dim) for name, info in FUNCTIONS.items()
-         for dim in ([info.fixed_dim] if info.fixed_dim else [2, 5])]
+         for dim in ([info.fixed_dim] if info.fixed_dim else [None] if info.shape_of else [2, 5])]
+VECTOR_FUNCTIONS = [name for name, info in FUNCTIONS.items() if info.shape_of is None]
+MATRIX_FUNCTIONS = [name for name, info in FUNCTIONS.items() if info.shape_of is not None]
 
 
 @pytest.mark.parametrize("name, dim", CASES)
 def test_gradient_matches_autograd(name, dim):
     bound = FUNCTIONS[name].bind(dim)
     box = torch.tensor(bound.domain, dtype=torch.float64)
-    X = box[:, 0] + (box[:, 1] - box[:, 0]) * torch.rand(64, dim, generator=torch.Generator().manual_seed(1),
+    X = box[:, 0] + (box[:, 1] - box[:, 0]) * torch.rand(64, bound.dim, generator=torch.Generator().manual_seed(1),
                                                          dtype=torch.float64)
     value, grad = bound.value_and_grad(X)
     ref_value, ref_grad = autograd_value_and_grad(bound.value)(X)
@@ -32,7 +34,7 @@ def test_minima_are_stationary_with_the_stated_value(name, dim):
     assert grad.abs().max() < 1e-8
 
 
-@pytest.mark.parametrize("name", list(FUNCTIONS))
+@pytest.mark.parametrize("name", VECTOR_FUNCTIONS)
 def test_no_point_of_a_fine_grid_beats_the_minimum(name):
     bound = FUNCTIONS[name].bind(2)
     (lo0, hi0), (lo1, hi1) = bound.domain
@@ -49,9 +51,29 @@ def test_known_values():
 
 
 def test_quadratic_condition_number():
-    from pytest_optbench.kinds.analytic.functions import _quadratic_matrix
+    from pytest_optbench.kinds.analytic.quadratic_forms import spd_matrix
 
-    A = torch.tensor(_quadratic_matrix(4, 1000.0, True), dtype=torch.float64)
+    A = torch.tensor(spd_matrix(4, 1000.0, True), dtype=torch.float64)
     eig = torch.linalg.eigvalsh(A)
     assert math.isclose(float(eig.max() / eig.min()), 1000.0, rel_tol=1e-9)
     assert abs(float(A[0, 1])) > 1e-3  # rotated off the axes
+
+
+@pytest.mark.parametrize("name", MATRIX_FUNCTIONS)
+def test_matrix_problems_have_a_matrix_parameter_and_batch_invariant_values(name):
+    """Each start's value and gradient are bitwise the same alone as in a batch: without that,
+    no batched isolation could be exact on these problems."""
+    bound = FUNCTIONS[name].bind()
+    assert bound.shape is not None and len(bound.shape) == 2
+    assert bound.dim == bound.shape[0] * bound.shape[1]
+    X = torch.randn(9, bound.dim, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    value, grad = bound.value_and_grad(X)
+    for i in range(9):
+        one_value, one_grad = bound.value_and_grad(X[i:i + 1])
+        assert torch.equal(one_value[0], value[i]) and torch.equal(one_grad[0], grad[i])
+    assert float(value.min()) > bound.f_min  # random points are not minima
+
+
+def test_matrix_shape_follows_the_options():
+    bound = FUNCTIONS["low-rank-factorization"].bind(options={"rows": 4, "cols": 3, "rank": 2})
+    assert bound.shape == (7, 2) and bound.dim == 14

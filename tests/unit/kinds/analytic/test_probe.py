@@ -110,10 +110,24 @@ def test_first_difference_locates_start_step_and_size():
     assert first_difference(nan, nan.clone()) is None
 
 
-def test_an_optimizer_that_ignores_its_closure_is_a_clear_error():
-    opt = optimizer("optbench_testing:ClosureIgnoringSGD", lr=1e-3)
-    with pytest.raises(CaseTrouble, match=r"never called the closure.*protocol: \{closure: false\}"):
-        run_analytic(problem(), opt, SEEDS, CPU)
-    plain = OptimizerConfig("o", "o", "optbench_testing:ClosureIgnoringSGD", {"lr": 1e-3}, (),
-                            None, None, detect_protocol(resolve_optimizer("SGD"), {"closure": False}))
-    assert run_analytic(problem(), plain, SEEDS, CPU).steps_run == 30
+@pytest.mark.parametrize("class_name", ["optbench_testing:ClosureIgnoringSGD",
+                                        "optbench_testing:GradientsFirstSGD"])
+def test_an_optimizer_that_ignores_its_closure_steps_on_gradients_computed_first(class_name):
+    """A step that never calls its closure and moves nothing (or fails for want of gradients)
+    is started over with gradients ready: bitwise the run with `closure: false`."""
+    given = run_analytic(problem(), optimizer(class_name, lr=1e-3), SEEDS, CPU)
+    plain = OptimizerConfig("o", "o", class_name, {"lr": 1e-3}, (), None, None,
+                            detect_protocol(resolve_optimizer(class_name), {"closure": False}))
+    expected = run_analytic(problem(), plain, SEEDS, CPU)
+    assert given.closure_ignored and not expected.closure_ignored
+    assert identical(given.final_points, expected.final_points)
+    assert identical(given.loss, expected.loss)
+    assert given.steps_run == 30
+
+
+@pytest.mark.parametrize("class_name, step", [("optbench_testing:ClosureOnceSGD", 1),
+                                              ("optbench_testing:DecayWithoutClosure", 0)])
+def test_a_step_that_moves_without_calling_its_closure_is_a_clear_error(class_name, step):
+    with pytest.raises(CaseTrouble, match=rf"never called the closure \(step {step}\).*"
+                                          r"protocol: \{closure: false\}"):
+        run_analytic(problem(), optimizer(class_name, lr=1e-3), SEEDS, CPU)

@@ -136,3 +136,80 @@ def test_out_of_memory_fails_the_case_clearly(data, monkeypatch):
         run(data)
     monkeypatch.setattr(models, "build_model", real)
     assert run(data).metrics["test_accuracy"][0] > 0.9  # the next case runs
+
+
+def protocol_optimizer(class_name, protocol=None, wraps=None, **hyper):
+    from pytest_optbench.suite.resolve import detect_protocol, resolve_optimizer
+
+    return OptimizerConfig("o", "o", class_name, hyper, (), None, None,
+                           detect_protocol(resolve_optimizer(class_name), protocol), wraps)
+
+
+def test_lbfgs_gets_its_closure_on_real_data(data):
+    outcome = run(data, config(epochs=1, batch_size=500),
+                  protocol_optimizer("LBFGS", lr=0.5, max_iter=3))
+    assert outcome.metrics["test_accuracy"][0] > 0.5
+
+
+def test_a_schedule_free_optimizer_is_evaluated_in_eval_mode(data, monkeypatch):
+    import optbench_testing
+    from pytest_optbench.kinds.data import runner as data_runner
+
+    modes = []
+    real = data_runner._evaluate
+
+    def spy(model, inputs, test_x, test_y, autocast):
+        modes.append(training.optimizer.training)
+        return real(model, inputs, test_x, test_y, autocast)
+
+    monkeypatch.setattr(data_runner, "_evaluate", spy)
+    opt = protocol_optimizer("optbench_testing:AveragedSGD", lr=0.1)
+    split = Split(data.train_x, data.train_y, data.test_x, data.test_y)
+    training = SeedTraining(config(epochs=2), opt, 0, CPU, data, split)
+    assert isinstance(training.optimizer, optbench_testing.AveragedSGD)
+    result = training.run()
+    assert modes == [False, False] and len(result.curve) == 2
+    assert result.curve[-1]["test_accuracy"] > 0.5
+    # Without train(), stepping raises: the protocol is what makes it run at all.
+    plain = protocol_optimizer("optbench_testing:AveragedSGD", {"train_eval": False}, lr=0.1)
+    with pytest.raises(RuntimeError, match="train mode"):
+        run(data, config(epochs=1), plain)
+
+
+def test_second_order_methods_get_gradients_with_their_graph(data):
+    opt = protocol_optimizer("optbench_testing:NewtonDiagonal", {"create_graph": True}, lr=0.01)
+    outcome = run(data, config(epochs=1, model_options={"hidden": [8]}), opt)
+    assert outcome.metrics["train_loss"][0] is not None
+    with pytest.raises(RuntimeError, match="create_graph"):
+        run(data, config(epochs=1), protocol_optimizer("optbench_testing:NewtonDiagonal", lr=0.01))
+
+
+def test_closure_and_plain_step_train_bitwise_alike(data):
+    closure = run(data, config(epochs=1), protocol_optimizer("Adam", lr=1e-3))
+    plain = run(data, config(epochs=1), protocol_optimizer("Adam", {"closure": False}, lr=1e-3))
+    assert closure.metrics == plain.metrics
+
+
+def test_wrapped_optimizers_train(data):
+    opt = protocol_optimizer("optbench_testing:Averaging", wraps={"class": "SGD", "lr": 0.1}, k=2)
+    assert run(data, config(epochs=1), opt).metrics["test_accuracy"][0] > 0.5
+
+
+@pytest.mark.parametrize("class_name", ["optbench_testing:ClosureIgnoringSGD",
+                                        "optbench_testing:GradientsFirstSGD"])
+def test_an_optimizer_that_ignores_its_closure_trains_on_gradients_computed_first(data, class_name):
+    given = run_data(config(epochs=1), protocol_optimizer(class_name, lr=0.1), (0,), CPU, data)
+    plain = run_data(config(epochs=1), protocol_optimizer(class_name, {"closure": False}, lr=0.1),
+                     (0,), CPU, data)
+    assert given.closure_ignored and not plain.closure_ignored
+    assert summarize(given).metrics == summarize(plain).metrics
+    assert summarize(given).metrics["test_accuracy"][0] > 0.5
+
+
+@pytest.mark.parametrize("class_name, step", [("optbench_testing:ClosureOnceSGD", 1),
+                                              ("optbench_testing:DecayWithoutClosure", 0)])
+def test_a_step_that_moves_without_calling_its_closure_fails_the_case(data, class_name, step):
+    from pytest_optbench.kinds.base import CaseTrouble
+
+    with pytest.raises(CaseTrouble, match=rf"never called the closure \(step {step}\)"):
+        run(data, config(epochs=1), protocol_optimizer(class_name, lr=0.1))
