@@ -7,6 +7,8 @@ VENV ?= .venv
 DATA ?= ../shared/data
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The optimizer libraries suites/third_party.yaml gates, at pinned versions.
+THIRD_PARTY := $(VENV)/.third-party
 
 .PHONY: demo test bench tune clean
 
@@ -16,14 +18,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -e ".[dev]"
 	touch $(STAMP)
 
+$(THIRD_PARTY): requirements/third_party.txt $(STAMP)
+	$(BIN)/python -m pip install -r requirements/third_party.txt
+	touch $(THIRD_PARTY)
+
 demo: $(STAMP)
 	$(BIN)/pytest --optbench suites/analytic.yaml --optbench-report report/analytic
 
-test: $(STAMP)
+test: $(STAMP) $(THIRD_PARTY)
 	$(BIN)/python -m pyflakes pytest_optbench tests benchmarks
 	$(BIN)/python -m mypy
 	OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest
 	$(BIN)/pytest --optbench suites/analytic.yaml -q
+	$(BIN)/pytest --optbench suites/third_party.yaml -q
 	@if [ -d "$(DATA)/MNIST/raw" ] && [ -d "$(DATA)/CIFAR-10-images" ]; then \
 	  echo "real-data gates (cpu tier) on $(DATA)"; \
 	  OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest --optbench suites/mnist.yaml \

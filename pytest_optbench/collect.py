@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
@@ -34,6 +35,15 @@ class SuiteFile(pytest.File):
             raise self.CollectError(str(exc)) from None
         for case in suite.cases:
             yield CaseItem.from_parent(self, name=case.case_id, case=case, suite_file=suite.file)
+
+
+_PLUGIN_DIR = str(Path(__file__).resolve().parent)
+# torch's wrappers around every step (profiling hooks, no_grad): never where a fault is.
+_TORCH_PLUMBING = ("torch/optim/optimizer.py", "torch/utils/_contextlib.py")
+
+
+def _plumbing(path: str) -> bool:
+    return path.startswith(_PLUGIN_DIR) or path.replace("\\", "/").endswith(_TORCH_PLUMBING)
 
 
 def _run_case(request: pytest.FixtureRequest) -> None:
@@ -110,6 +120,23 @@ class CaseItem(pytest.Function):
         self.optbench_result = outcome.result
         if outcome.failure:
             raise CaseFailed(outcome.failure)
+
+    def skipped(self, reason: str) -> Any:
+        """The record of this case, skipped before it ran."""
+        from pytest_optbench.run import skipped_result
+
+        return skipped_result(self.case, self.nodeid, self.suite_file,
+                              self.config.stash[OPTIONS_KEY], reason)
+
+    def _traceback_filter(self, excinfo: Any) -> Any:
+        """The frames of the user's code: the plugin's own and torch's step plumbing between
+        pytest and the optimizer say nothing about what went wrong. All of them with
+        --fulltrace, or where the error is the plugin's own."""
+        traceback = super()._traceback_filter(excinfo)
+        if self.config.getoption("fulltrace", False):
+            return traceback
+        kept = traceback.filter(lambda entry: not _plumbing(str(entry.path)))
+        return kept if len(kept) else traceback
 
     def reportinfo(self) -> tuple[Any, int, str]:
         return self.path, self.case.line - 1, self.case.case_id

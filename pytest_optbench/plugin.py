@@ -89,10 +89,24 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
     result = getattr(item, "optbench_result", None)
+    if call.when == "setup" and report.skipped and result is None \
+            and item.get_closest_marker("optbench") and hasattr(item, "skipped"):
+        # Skipped before it could run (a package its suite requires is missing, a skip
+        # marker): recorded all the same, so that the table and the files account for it.
+        skipped = item.skipped(_skip_reason(report))
+        item.optbench_result = skipped  # type: ignore[attr-defined]
+        report.optbench = skipped.to_json()
     if call.when == "call" and result is not None:
         # An attribute of the report travels to the xdist controller with it, as plain JSON.
         report.optbench = result.to_json()
     return report
+
+
+def _skip_reason(report: pytest.TestReport) -> str:
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "skipped")
 
 
 class OptbenchSession:
@@ -139,17 +153,20 @@ class OptbenchSession:
 
             self.results = SessionResults()  # empty, so the files say loudly that none ran
         interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        # Complete: every selected case reported a result and nothing stopped the session.
+        complete = not interrupted and exitstatus != pytest.ExitCode.INTERNAL_ERROR \
+            and len(self.results.results) >= self.selected
         if self.options.update_baselines and not interrupted:
             self.written = self.results.write_baselines()
         if self.options.json_path:
-            self.results.write_json(self.options.json_path, complete=not interrupted,
+            self.results.write_json(self.options.json_path, complete=complete,
                                     exitstatus=int(exitstatus), selected=self.selected)
         if self.options.report_dir:
             from pytest_optbench.contributions import contributions
             from pytest_optbench.report.files import write_report
 
             self.report = write_report(self.results.results, self.options.report_dir,
-                                       contributions(), complete=not interrupted, exitstatus=int(exitstatus),
+                                       contributions(), complete=complete, exitstatus=int(exitstatus),
                                        selected=self.selected)
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
@@ -164,7 +181,8 @@ class OptbenchSession:
         writer.write_sep("=", "optbench")
         texts = (render_table(results, verbose=self.options.verbose > 0,
                               columns=self.options.columns),
-                 *(render_section(section) for section in sections(results)),
+                 *(render_section(section) for section in sections(results)
+                   if section.terminal or self.options.verbose > 0),
                  *notes(results), summary_line(results))
         for text in texts if results else ():  # with no result, the warning below says it all
             if text:

@@ -16,9 +16,13 @@ from pytest_optbench.gate.baselines import BaselineFileError, baseline_path, rea
 from pytest_optbench.gate.checks import BaselineView, check_case, failure_message
 from pytest_optbench.gate.record import BaselineState, CaseResult, Outcome, Row, Status
 from pytest_optbench.kinds import kind
-from pytest_optbench.kinds.base import Measured
+from pytest_optbench.kinds.base import CaseTrouble, Measured
 from pytest_optbench.options import OptbenchOptions
 from pytest_optbench.suite.cases import Case, config_hash
+
+
+class OptimizerRejected(CaseTrouble):
+    """The optimizer's constructor raised on its configuration when the suite was collected."""
 
 
 @dataclass
@@ -78,6 +82,8 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
     from pytest_optbench.provenance import provenance
 
     of_kind = kind(case.kind)
+    if case.optimizer.rejected:
+        raise OptimizerRejected(case.optimizer.rejected)
     result = base_result(case, nodeid, suite_file, options)
     device = resolve_device(options.device_for(case.device))
     seeds = case.seeds[:options.seeds] if options.seeds else case.seeds

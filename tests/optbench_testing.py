@@ -136,6 +136,20 @@ class RaisingSGD(torch.optim.SGD):
         raise RuntimeError("step() called before train(): this optimizer needs train() first")
 
 
+class RaisingInit(torch.optim.SGD):
+    """An optimizer whose constructor raises on any configuration."""
+
+    def __init__(self, params, lr=0.01):
+        raise NotImplementedError("dense parameters are not supported yet")
+
+
+def raising_function(x):
+    """A user's objective that fails on the points it is asked about."""
+    if x.abs().max() > 1e-6:
+        raise ValueError("raising_function is only defined at the origin")
+    return (x * x).sum(dim=-1)
+
+
 class KwargsSGD(torch.optim.SGD):
     """Takes **kwargs, as many third-party optimizers do, and reads only the names it knows."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
+from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -63,5 +63,7 @@ def results_document(results: Sequence[CaseResult], complete: bool, exitstatus: 
         "complete": complete,
         "exitstatus": exitstatus,
         "selected": selected,   # optbench cases the session selected (None: not known)
+        "reported": len(results),  # of them, those that reported a result (skips included)
+        "counts": dict(sorted(Counter(str(r.status) for r in results).items())),
         "cases": [result.to_json() for result in results],
     }

@@ -17,6 +17,8 @@ class Section:
     rows: list[list[str]]
     terminal_headers: list[str]             # the columns that fit a terminal
     notes: list[str] = field(default_factory=list)
+    # False: too long for every run's terminal; shown with -v, and always in the report files.
+    terminal: bool = True
 
     @property
     def status_column(self) -> int | None:

@@ -182,6 +182,9 @@ def run_warnings(results: Sequence[CaseResult], selected: int | None = None) -> 
             detail = ""
         warnings.append(f"NO CASE RAN{detail}. Nothing was checked.")
         return warnings
+    if selected and len(results) < selected:
+        warnings.append(f"INCOMPLETE RUN: {len(results)} of {selected} selected optbench cases "
+                        f"reported a result; the rest were not checked.")
     recording = all(r.update for r in ran)
     compared = sum(1 for r in ran for row in r.rows if row.compared)
     if not compared and not recording:

@@ -62,6 +62,9 @@ class OptimizerConfig:
     isolation: str | None = None
     protocol: StepProtocol = StepProtocol()
     wraps: Mapping[str, Any] | None = None             # {"class": ..., **kwargs} of an inner one
+    # Not None: constructing it on a trial parameter raised, located in the suite; its cases
+    # fail with this message (other cases still run).
+    rejected: str | None = field(default=None, compare=False)
 
     def identity(self) -> dict[str, Any]:
         """What determines the optimizer's behaviour. A protocol or wrapped optimizer is named

@@ -10,8 +10,8 @@ from pytest_optbench.suite.cases import (Case, OptimizerConfig, StepProtocol, fo
                                          with_hash)
 from pytest_optbench.suite.errors import Finding, describe, did_you_mean
 from pytest_optbench.suite.loader import Document, KeyPath
-from pytest_optbench.suite.optimizers import (ResolvedOptimizer, validate_parts, grid_points,
-                                              split_entry, trial_construct)
+from pytest_optbench.suite.optimizers import (ResolvedOptimizer, TrialError, validate_parts,
+                                              grid_points, split_entry, trial_construct)
 from pytest_optbench.suite.problem_kind import ValidProblem, GroupRule, ProblemKind
 from pytest_optbench.suite.spec import ALL_OPTIMIZERS, SuiteHeader
 
@@ -31,7 +31,7 @@ class SuiteScope:
     tier: str | None
     context: BuildContext
     findings: list[Finding]
-    trials: dict[str, str | None] = field(default_factory=dict)    # configuration -> error
+    trials: dict[str, TrialError | None] = field(default_factory=dict)  # configuration -> error
     reported_trials: dict[KeyPath, set[str]] = field(default_factory=dict)
 
     def fail(self, path: KeyPath, found: str, expected: str, hint: str | None = None,
@@ -161,10 +161,15 @@ def _optimizer_configs(scope: SuiteScope, path: KeyPath, opt: ResolvedOptimizer,
     for point in grid_points(grid):
         merged = {**hyper, **point}
         trial = _trial(scope, opt, merged, groups, schedule, shapes)
-        if trial is not None:
-            if trial not in scope.reported_trials.setdefault(where, set()):
-                scope.reported_trials[where].add(trial)
-                scope.fail(where, trial, "hyperparameters the class accepts")
+        rejected = None
+        if trial is not None and trial.raised:
+            # The class's constructor raised: its cases fail with this, the others run.
+            rejected = scope.doc.finding(where, trial.text,
+                                         "hyperparameters the class accepts").format()
+        elif trial is not None:
+            if trial.text not in scope.reported_trials.setdefault(where, set()):
+                scope.reported_trials[where].add(trial.text)
+                scope.fail(where, trial.text, "hyperparameters the class accepts")
             return []
         label = opt.key + "".join(f"-{name}{format_id_value(value)}"
                                   for name, value in point.items())
@@ -172,13 +177,13 @@ def _optimizer_configs(scope: SuiteScope, path: KeyPath, opt: ResolvedOptimizer,
             key=opt.key, label=label, class_name=opt.class_name, hyperparameters=merged,
             param_groups=tuple(dict(g) for g in groups),
             schedule=dict(schedule) if schedule else None, isolation=opt.isolation,
-            protocol=protocol, wraps=opt.wraps))
+            protocol=protocol, wraps=opt.wraps, rejected=rejected))
     return configs
 
 
 def _trial(scope: SuiteScope, opt: ResolvedOptimizer, hyper: dict[str, Any],
            groups: list[dict[str, Any]], schedule: dict[str, Any] | None,
-           shapes: tuple[tuple[int, ...], ...]) -> str | None:
+           shapes: tuple[tuple[int, ...], ...]) -> TrialError | None:
     """A trial construction's error, once per distinct configuration and shapes in a suite."""
     import json
 

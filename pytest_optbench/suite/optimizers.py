@@ -175,12 +175,22 @@ def grid_points(grid: dict[str, list[Any]]) -> list[dict[str, Any]]:
     return points
 
 
+@dataclass(frozen=True)
+class TrialError:
+    """Why a trial construction failed. `raised`: the class's own constructor (or schedule)
+    raised, which fails the configuration's cases and no other; otherwise a name the class
+    never reads, a suite error at collection."""
+
+    text: str
+    raised: bool
+
+
 def trial_construct(opt: ResolvedOptimizer, hyper: dict[str, Any], groups: list[dict[str, Any]],
                     schedule: dict[str, Any] | None,
-                    shapes: tuple[tuple[int, ...], ...] = ((1,),)) -> str | None:
+                    shapes: tuple[tuple[int, ...], ...] = ((1,),)) -> TrialError | None:
     """Build the optimizer (and schedule) once on dummy parameters of `shapes`, like a
-    problem's own; the error text if it fails. A group of coordinates (`dims`) gets one vector
-    of its size; a group of named parameters, the first shape."""
+    problem's own; why, if it fails. A group of coordinates (`dims`) gets one vector of its
+    size; a group of named parameters, the first shape."""
     import torch
 
     def dummy(shape: tuple[int, ...]) -> Any:
@@ -195,16 +205,18 @@ def trial_construct(opt: ResolvedOptimizer, hyper: dict[str, Any], groups: list[
     try:
         optimizer = construct_optimizer(opt.cls, params, hyper, opt.wraps)
     except Exception as exc:  # the class's own validation: report it, whatever its type
-        return f"{describe(hyper)}, which {describe_class(opt)} rejects ({type(exc).__name__}: {exc})"
+        return TrialError(f"{describe(hyper)}, which {describe_class(opt)} rejects "
+                          f"({type(exc).__name__}: {exc})", raised=True)
     unread = _unread(opt, optimizer, hyper)
     if unread:
-        return unread
+        return TrialError(unread, raised=False)
     try:
         construct_scheduler(schedule, optimizer)
     except Exception as exc:
         assert schedule is not None
         kwargs = {k: v for k, v in schedule.items() if k not in SCHEDULE_KEYS}
-        return f"schedule {describe(kwargs)}, which {schedule['class']} rejects ({type(exc).__name__}: {exc})"
+        return TrialError(f"schedule {describe(kwargs)}, which {schedule['class']} rejects "
+                          f"({type(exc).__name__}: {exc})", raised=True)
     return None
 
 

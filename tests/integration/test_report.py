@@ -169,3 +169,42 @@ def test_no_row_is_dropped_from_a_long_markdown_or_html_report(tmp_path):
     assert "50 more rows that need attention" in text
     page = html_report(cases, [], [], tmp_path)
     assert page.count("<td>p[opt") == 250
+
+
+ISOLATIONS = """\
+optbench: 1
+suite: isolations
+seeds: [0, 1]
+defaults: {starts: 4, steps: 40}
+optimizers:
+  adam: {class: Adam, lr: 0.1}
+  global-norm: {class: "optbench_testing:GlobalNormSGD", lr: 0.05}
+  noisy: {class: "optbench_testing:NoisySGD", lr: 0.01}
+  ignores-closure: {class: "optbench_testing:ClosureIgnoringSGD", lr: 0.01}
+problems:
+  booth: {function: booth}
+  sphere: {function: sphere, dim: 3}
+"""
+
+
+def test_the_start_isolation_each_optimizer_ran_under_is_shown(pytester):
+    """The terminal gives the count by isolation; -v and the report give each optimizer's."""
+    pytester.makefile(".yaml", isolations=ISOLATIONS)
+    quiet = pytester.runpytest("isolations.yaml", "--optbench-update-baselines")
+    quiet.assert_outcomes(passed=8)
+    note = quiet.stdout.str().split("start isolation (verified exact)")[1].split("optbench:")[0]
+    assert " ".join(note.split()).startswith(
+        "of 8 analytic cases: shared-tensor 4, optimizer-per-start 4; 2 seeded start by start "
+        "(the optimizer draws random numbers); 2 stepped on gradients computed first (step "
+        "ignored its closure); probe ")
+    assert max(len(line) for line in note.splitlines()) <= 100
+    assert "How each optimizer ran" not in quiet.stdout.str()
+    shown = pytester.runpytest("isolations.yaml", "-v", "--optbench-report", "report")
+    shown.stdout.fnmatch_lines(["*adam*shared-tensor (probed)*closure*2*",
+                                "*global-norm*optimizer-per-start (probed)*closure*2*"])
+    text = (pytester.path / "report" / "report.md").read_text()
+    assert "### How each optimizer ran" in text
+    assert ("| noisy | optbench_testing:NoisySGD | optimizer-per-start (probed); the optimizer "
+            "draws random numbers, so each start is seeded alone | closure | 2 |") in text
+    assert ("| ignores-closure | optbench_testing:ClosureIgnoringSGD | shared-tensor (probed) | "
+            "gradients before step (closure ignored) | 2 |") in text

@@ -14,6 +14,7 @@ from pytest_optbench.kinds.base import ValidProblem, Figures, GroupRule, KindDef
 if TYPE_CHECKING:
     from pytest_optbench.options import OptbenchOptions
     from pytest_optbench.report.plots import Style
+    from pytest_optbench.report.section import Section
     from pytest_optbench.suite.build import BuildContext
     from pytest_optbench.suite.cases import Case
     from pytest_optbench.suite.errors import Finding
@@ -59,9 +60,20 @@ class AnalyticKind(KindDefaults):
                      "isolation_chosen": run.verdict.describe(),
                      "isolation_probe": dict(run.verdict.tried),
                      "isolation_probe_s": round(run.probe_s, 5),
+                     "isolation_seeded": run.verdict.seeded,
                      "protocol": case.optimizer.protocol.describe(run.closure_ignored),
                      "f_min": run.function.f_min, "trajectories": trajectory_sample(run)},
             dtype=config.dtype, identity=run.verdict.identity())
+
+    def sections(self, results: list[CaseResult]) -> list[Section]:
+        from pytest_optbench.kinds.analytic.section import sections
+
+        return sections(results)
+
+    def notes(self, results: list[CaseResult]) -> list[str]:
+        from pytest_optbench.kinds.analytic.section import isolation_notes
+
+        return isolation_notes(results)
 
     def figures(self, results: list[CaseResult], styles: Mapping[str, Style]) -> Figures:
         from pytest_optbench.kinds.analytic.figures import figures

@@ -49,9 +49,6 @@ BAD = [
     ("bad device",
      GOOD.replace("suite: s", "suite: s\ndevice: gpu"),
      ["s.yaml:3: device", "found 'gpu' (string)", "expected auto, cpu, cuda or cuda:N"]),
-    ("value the optimizer rejects",
-     GOOD.replace("lr: 0.01", "lr: -1"),
-     ["s.yaml:4: optimizers.sgd", "torch.optim.SGD rejects", "Invalid learning rate: -1"]),
     ("wrong dimension for a 2-D function",
      GOOD.replace("{function: booth}", "{function: booth, dim: 3}"),
      ["problems.booth.dim", "found 3 (integer)", "expected 2: booth is 2-dimensional"]),
@@ -99,6 +96,18 @@ def test_each_bad_suite_gives_a_located_specific_error(text, fragments):
         build_suite(load_text(text, "s.yaml"), "s")
     message = str(info.value)
     for fragment in fragments:
+        assert fragment in message, f"{fragment!r} not in:\n{message}"
+
+
+def test_a_value_the_optimizer_rejects_fails_its_cases_alone_with_a_located_message():
+    """The class's own constructor raising is the optimizer's verdict, not a typo: its cases
+    fail with the located message and every other case of the suite still runs."""
+    suite = build_suite(load_text(GOOD.replace("lr: 0.01", "lr: -1"), "s.yaml"), "s")
+    rejected = {c.case_id: c.optimizer.rejected for c in suite.cases}
+    assert rejected and all(rejected.values())
+    message = next(iter(rejected.values()))
+    for fragment in ["s.yaml:4: optimizers.sgd", "torch.optim.SGD rejects",
+                     "Invalid learning rate: -1", "expected hyperparameters the class accepts"]:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
 
 
