@@ -65,6 +65,9 @@ class OptimizerConfig:
     # Not None: constructing it on a trial parameter raised, located in the suite; its cases
     # fail with this message (other cases still run).
     rejected: str | None = field(default=None, compare=False)
+    # Where an explicit isolation is written ("suites/x.yaml:12: optimizers.lamb.start_isolation"),
+    # for the error when the probe finds it inexact.
+    isolation_at: str | None = field(default=None, compare=False)
 
     def identity(self) -> dict[str, Any]:
         """What determines the optimizer's behaviour. A protocol or wrapped optimizer is named

@@ -158,6 +158,9 @@ def _optimizer_configs(scope: SuiteScope, path: KeyPath, opt: ResolvedOptimizer,
         return []
     configs = []
     protocol = opt.protocol if opt.protocol is not None else StepProtocol()
+    isolation_path = ("optimizers", opt.key, "start_isolation")
+    isolation_at = (f"{scope.doc.file}:{scope.doc.line_of(isolation_path)}: "
+                    f"{'.'.join(isolation_path)}") if opt.isolation else None
     for point in grid_points(grid):
         merged = {**hyper, **point}
         trial = _trial(scope, opt, merged, groups, schedule, shapes)
@@ -177,7 +180,7 @@ def _optimizer_configs(scope: SuiteScope, path: KeyPath, opt: ResolvedOptimizer,
             key=opt.key, label=label, class_name=opt.class_name, hyperparameters=merged,
             param_groups=tuple(dict(g) for g in groups),
             schedule=dict(schedule) if schedule else None, isolation=opt.isolation,
-            protocol=protocol, wraps=opt.wraps, rejected=rejected))
+            isolation_at=isolation_at, protocol=protocol, wraps=opt.wraps, rejected=rejected))
     return configs
 
 

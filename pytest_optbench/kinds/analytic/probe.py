@@ -116,8 +116,9 @@ def decide(optimizer: OptimizerConfig, starts: Tensor, start_seeds: list[int], s
                  else f"not reproducible even seeded alone: {again}"}
         if explicit not in (None, OPTIMIZER_PER_START):
             raise CaseTrouble(
-                f"start_isolation: {explicit} (line {line}) is not exact: the optimizer draws "
-                f"random numbers, so starts that share it change each other's draws; use "
+                f"{_where(optimizer, line)}: found {explicit}, which is not exact for "
+                f"{optimizer.class_name}: it draws random numbers, so starts that share it "
+                f"change each other's draws; expected optimizer-per-start; use "
                 f"optimizer-per-start, or leave start_isolation out to let the probe choose")
         return Verdict(OPTIMIZER_PER_START, True, "suite" if explicit else "probe", tried,
                        time.perf_counter() - began)
@@ -139,9 +140,15 @@ def decide(optimizer: OptimizerConfig, starts: Tensor, start_seeds: list[int], s
         tried[isolation] = str(difference)
     if explicit and explicit != OPTIMIZER_PER_START:
         raise CaseTrouble(
-            f"start_isolation: {explicit} (line {line}) is not exact for this optimizer: "
-            f"{tried[explicit]}, against each start run alone; use optimizer-per-start, or "
-            f"leave start_isolation out to let the probe choose the cheapest exact one")
+            f"{_where(optimizer, line)}: found {explicit}, which is not exact for "
+            f"{optimizer.class_name}: {tried[explicit]}, against each start run alone; "
+            f"expected an isolation that reproduces each start bitwise; use "
+            f"optimizer-per-start, or leave start_isolation out to let the probe choose the "
+            f"cheapest exact one")
     tried[OPTIMIZER_PER_START] = "exact"
     return Verdict(OPTIMIZER_PER_START, False, "suite" if explicit else "probe", tried,
                    time.perf_counter() - began)
+
+
+def _where(optimizer: OptimizerConfig, line: int) -> str:
+    return optimizer.isolation_at or f"line {line}: start_isolation"

@@ -170,8 +170,8 @@ def test_an_explicit_inexact_isolation_is_refused_with_the_difference(class_name
     from pytest_optbench.kinds.base import CaseTrouble
 
     opt = optimizer(class_name, isolation, lr=1e-2 if class_name != "LBFGS" else 1.0)
-    with pytest.raises(CaseTrouble, match=rf"start_isolation: {isolation} \(line 7\) is not exact"
-                                          r".*start \d+ differs by [0-9.e+-]+ after \d+ steps"
+    with pytest.raises(CaseTrouble, match=rf"line 7: start_isolation: found {isolation}, which is "
+                                          r"not exact.*start \d+ differs by [0-9.e+-]+ after \d+ steps"
                                           r".*use optimizer-per-start"):
         run_analytic(config, opt, SEEDS, CPU, line=7)
 
@@ -183,3 +183,27 @@ def test_isolation_modes_agree_with_each_other():
     for other in runs[1:]:
         assert identical(runs[0].loss, other.loss)
         assert identical(runs[0].final_points, other.final_points)
+
+
+def test_an_inexact_isolation_written_in_a_suite_is_refused_at_its_own_line():
+    import textwrap
+
+    from pytest_optbench.api import build_suite
+    from pytest_optbench.kinds.base import CaseTrouble
+    from pytest_optbench.suite.loader import load_text
+
+    suite = build_suite(load_text(textwrap.dedent("""\
+        optbench: 1
+        optimizers:
+          lamb:
+            class: "optbench_testing:Lamb"
+            lr: 0.01
+            start_isolation: shared-tensor
+        problems:
+          rosenbrock: {function: rosenbrock, steps: 12, starts: 4}
+        """), "s.yaml"), "s")
+    case = suite.cases[0]
+    with pytest.raises(CaseTrouble, match=r"^s\.yaml:6: optimizers\.lamb\.start_isolation: found "
+                                          r"shared-tensor, which is not exact for "
+                                          r"optbench_testing:Lamb: start \d+ differs by"):
+        run_analytic(case.problem, case.optimizer, SEEDS, CPU, line=case.line)
