@@ -83,18 +83,40 @@ def run_report(args: argparse.Namespace) -> int:
         print(f"error: {args.results}: found no optbench results; expected a file written with "
               f"--optbench-json or --optbench-report", file=sys.stderr)
         return 2
-    results = [CaseResult.from_json(case) for case in document["cases"]]
-    report = write_report(results, args.out, contributions(), document=document)
+    try:
+        results = [CaseResult.from_json(case) for case in document["cases"]]
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        print(f"error: {args.results}: found a malformed results file ({type(exc).__name__}: "
+              f"{exc}); expected one written with --optbench-json or --optbench-report",
+              file=sys.stderr)
+        return 2
+    try:
+        report = write_report(results, args.out, contributions(), document=document)
+    except OSError as exc:
+        print(f"error: {args.out}: cannot be written ({exc.strerror or exc})", file=sys.stderr)
+        return 2
     print(report.describe())
     if report.note:
         print(report.note)
     return 0
 
 
+# Exit statuses: 0 fine, 1 a regression (with --fail-on-regression), 2 unusable input;
+# a reader that closed the pipe early (`| head`) ends the command quietly, as a shell would.
+CLOSED_PIPE = 141
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    if args.command == "compare":
-        return run_compare(args)
-    if args.command == "report":
-        return run_report(args)
+    try:
+        if args.command == "compare":
+            return run_compare(args)
+        if args.command == "report":
+            return run_report(args)
+    except BrokenPipeError:
+        import os
+
+        # Python would report the closed pipe again when it flushes stdout at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
     return 2

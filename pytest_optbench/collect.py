@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import warnings
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -33,9 +35,37 @@ class SuiteFile(pytest.File):
             suite = load_suite(self.path, display=self.nodeid, context=context)
         except SuiteError as exc:
             raise self.CollectError(str(exc)) from None
+        self._claim_name(suite)
+        self._check_baselines(suite, options)
         for case in suite.cases:
             yield CaseItem.from_parent(self, name=case.case_id, case=case, suite_file=suite.file)
 
+
+    def _claim_name(self, suite: Any) -> None:
+        """Two suites of one name would share, and overwrite, each other's baseline entries."""
+        names = self.config.stash.setdefault(SUITE_NAMES_KEY, {})
+        other = names.setdefault(suite.name, (suite.file, self.path.resolve()))
+        if other[1] != self.path.resolve():
+            raise self.CollectError(
+                f"{suite.file}:{suite.name_line}: suite: found '{suite.name}', the name of "
+                f"{other[0]} too; expected a suite name unique in the session, since each name "
+                f"has one baseline file ({suite.name}.json); give one of them its own "
+                f"`suite:` name")
+
+    def _check_baselines(self, suite: Any, options: Any) -> None:
+        """An unusable baseline file stops its suite at collection, before anything trains,
+        and is left as it is."""
+        from pytest_optbench.gate.baselines import BaselineFileError, baseline_path
+
+        caches = self.config.stash[CACHES_KEY]
+        try:
+            caches.baseline_file(baseline_path(options.baseline_dir, suite.name), suite.name)
+        except BaselineFileError as exc:
+            raise self.CollectError(f"baseline file unusable: {exc}") from None
+
+
+# Suite name -> (its file as shown, its resolved path), for the session.
+SUITE_NAMES_KEY = pytest.StashKey[dict]()
 
 _PLUGIN_DIR = str(Path(__file__).resolve().parent)
 # torch's wrappers around every step (profiling hooks, no_grad): never where a fault is.
@@ -54,6 +84,33 @@ def _time_case(request: pytest.FixtureRequest, benchmark: Any) -> None:
     # Asking for `benchmark` by name lets pytest-benchmark's --benchmark-skip and
     # --benchmark-only select these items, and its JSON, autosave and compare see them.
     request.node.run_case(benchmark)
+
+
+class GlobalStateChanged(pytest.PytestWarning):
+    """A case changed torch's global state; it was put back before the next case."""
+
+
+@contextlib.contextmanager
+def _same_start(caches: Any, item: CaseItem) -> Iterator[None]:
+    """Every case starts from the global torch state the first one found, and a case that
+    changes it is reported (see torch_state.py)."""
+    from pytest_optbench.torch_state import TorchState
+
+    if caches.torch_state is None:
+        caches.torch_state = TorchState.capture()
+    start = caches.torch_state
+    start.restore()
+    try:
+        yield
+    finally:
+        changed = start.changed_by(TorchState.capture())
+        start.restore()
+        if changed:
+            if item.optbench_result is not None:
+                item.optbench_result.details["global_state_changed"] = changed
+            warnings.warn(GlobalStateChanged(
+                f"{item.case.case_id} changed torch's global state ({'; '.join(changed)}); "
+                f"it was put back for the cases after it"))
 
 
 class CaseItem(pytest.Function):
@@ -95,12 +152,18 @@ class CaseItem(pytest.Function):
         return item
 
     def run_case(self, benchmark: Any = None) -> None:
+        options = self.config.stash[OPTIONS_KEY]
+        caches = self.config.stash[CACHES_KEY]
+        from pytest_optbench.deadline import time_limit
+
+        with _same_start(caches, self), time_limit(*options.time_limit_for(self.case.timeout)):
+            self._run(options, caches, benchmark)
+
+    def _run(self, options: Any, caches: Any, benchmark: Any) -> None:
         from pytest_optbench.devices import DeviceUnavailable
         from pytest_optbench.kinds.base import CaseTrouble
         from pytest_optbench.run import error_result, run_case, skipped_result
 
-        options = self.config.stash[OPTIONS_KEY]
-        caches = self.config.stash[CACHES_KEY]
         try:
             outcome = run_case(self.case, self.nodeid, self.suite_file, options, caches,
                                benchmark)

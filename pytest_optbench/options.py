@@ -37,6 +37,13 @@ class OptbenchOptions:
     false_alarm_rate: float = 1e-3
     report_dir: Path | None = None                 # report.md, results.json, index.html, plots
     columns: tuple[str, ...] | None = None         # of the terminal table; None: all
+    timeout: float | None = None                   # seconds a case may run; beats the suite's
+
+    def time_limit_for(self, suite_timeout: float | None) -> tuple[float | None, str]:
+        """A case's time limit and where it comes from, for the message when it expires."""
+        if self.timeout:
+            return self.timeout, "--optbench-timeout"
+        return suite_timeout, "the suite's timeout"
 
     def device_for(self, suite_device: str) -> str:
         """The CLI wins, then the suite's own choice, then the ini file, then auto."""
@@ -67,6 +74,9 @@ def add_options(parser: pytest.Parser) -> None:
                     help="quick runs: use only the first N seeds of each case; deterministic "
                          "metrics are compared with the stored values of the same seeds, "
                          "seed-noisy ones with every stored seed")
+    group.addoption("--optbench-timeout", metavar="SECONDS", type=float, default=None,
+                    help="fail a case that runs longer than this, saying at which step "
+                         "(beats the suites' timeout; POSIX only)")
     group.addoption("--optbench-json", metavar="PATH", default=None,
                     help="write every case's metrics, checks and provenance to this JSON file")
     group.addoption("--optbench-data-dir", metavar="DIR", default=None,
@@ -128,6 +138,10 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
     seeds = config.getoption("optbench_seeds")
     if seeds is not None and seeds < 1:
         raise pytest.UsageError(f"--optbench-seeds: found {seeds}; expected a positive number")
+    timeout = config.getoption("optbench_timeout")
+    if timeout is not None and not (0 < timeout < float("inf")):
+        raise pytest.UsageError(f"--optbench-timeout: found {timeout}; expected a positive "
+                                f"number of seconds")
     update = config.getoption("optbench_update_baselines")
     if update and seeds is not None:
         raise pytest.UsageError(
@@ -169,6 +183,7 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
                         config.getini("optbench_json"), rootdir),
         verbose=config.getoption("verbose"),
         rootdir=rootdir,
+        timeout=timeout,
     )
 
 

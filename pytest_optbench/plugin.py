@@ -32,6 +32,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[OPTIONS_KEY] = optbench_options.resolve(config)
+    if not hasattr(config, "workerinput"):
+        from pytest_optbench.writable import check_outputs
+
+        check_outputs(config.stash[OPTIONS_KEY])
     config.addinivalue_line("markers", "optbench: a case collected from an optbench suite file")
     for name, (_, description) in KIND_REGISTRY.items():
         config.addinivalue_line("markers", f"{name}: {description}")
@@ -102,6 +106,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+def _is_case(nodeid: str) -> bool:
+    return any(f"{suffix}::" in nodeid for suffix in SUITE_SUFFIXES)
+
+
+def _crash_text(report: pytest.TestReport) -> str:
+    text = str(report.longrepr or "failed").strip()
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1][:300] if lines else "failed"
+
+
 def _skip_reason(report: pytest.TestReport) -> str:
     longrepr = report.longrepr
     if isinstance(longrepr, tuple) and len(longrepr) == 3:
@@ -124,6 +138,7 @@ class OptbenchSession:
         self.written: list[WriteSummary] = []
         self.report: ReportFiles | None = None
         self.selected = 0    # optbench cases selected to run, to say so when none of them did
+        self.write_failures: list[str] = []   # files the session could not write, and why
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items) -> None:
@@ -135,6 +150,13 @@ class OptbenchSession:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "optbench", None)
+        if data is None and report.failed and report.when in ("setup", "call") \
+                and _is_case(report.nodeid):
+            # A case that reported nothing of its own: its worker crashed (xdist reports the
+            # crash under the case's id), or a fixture failed before it ran. It still counts.
+            from pytest_optbench.run import crashed_result
+
+            data = crashed_result(report.nodeid, _crash_text(report)).to_json()
         if data is not None:
             from pytest_optbench.gate.record import CaseResult
 
@@ -156,18 +178,36 @@ class OptbenchSession:
         # Complete: every selected case reported a result and nothing stopped the session.
         complete = not interrupted and exitstatus != pytest.ExitCode.INTERNAL_ERROR \
             and len(self.results.results) >= self.selected
+        # Each file is written on its own: one that fails (a full disk, a folder made
+        # read-only during the run, a lock held too long) never costs the others, and is one
+        # clear line at the end of the summary with a non-zero exit status.
+        results = self.results
         if self.options.update_baselines and not interrupted:
-            self.written = self.results.write_baselines()
+            self._writing("baselines", lambda: setattr(self, "written", results.write_baselines()))
         if self.options.json_path:
-            self.results.write_json(self.options.json_path, complete=complete,
-                                    exitstatus=int(exitstatus), selected=self.selected)
+            json_path = self.options.json_path
+            self._writing(f"results {json_path}", lambda: results.write_json(
+                json_path, complete=complete, exitstatus=int(exitstatus), selected=self.selected))
         if self.options.report_dir:
             from pytest_optbench.contributions import contributions
             from pytest_optbench.report.files import write_report
 
-            self.report = write_report(self.results.results, self.options.report_dir,
-                                       contributions(), complete=complete, exitstatus=int(exitstatus),
-                                       selected=self.selected)
+            report_dir = self.options.report_dir
+            self._writing(f"report {report_dir}", lambda: setattr(self, "report", write_report(
+                results.results, report_dir, contributions(), complete=complete,
+                exitstatus=int(exitstatus), selected=self.selected)))
+        if self.write_failures and session.exitstatus == pytest.ExitCode.OK:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _writing(self, what: str, write: Any) -> None:
+        from pytest_optbench.gate.baselines import BaselineFileError, LockTimeout
+
+        try:
+            write()
+        except (OSError, BaselineFileError, LockTimeout, ValueError) as exc:
+            cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+            self.write_failures.append(f"NOT WRITTEN: {what}{where}: {cause}")
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
         if self.results is None:
@@ -191,8 +231,11 @@ class OptbenchSession:
             writer.write_line(warning, red=True, bold=True)
         if self.options.update_baselines:
             self._report_writes(writer, exitstatus)
-        if self.options.json_path:
+        if self.options.json_path and not any(f.startswith("NOT WRITTEN: results")
+                                              for f in self.write_failures):
             writer.write_line(f"results written to {self.options.json_path}")
+        for failure in self.write_failures:
+            writer.write_line(failure, red=True, bold=True)
         if self.report is not None:
             writer.write_line(self.report.describe())
             if self.report.note:

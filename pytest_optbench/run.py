@@ -37,6 +37,7 @@ class Caches:
 
     baselines: dict[Path, dict[str, Any]] = field(default_factory=dict)
     kinds: dict[str, dict[str, Any]] = field(default_factory=dict)
+    torch_state: Any = None   # the global torch state every case starts from (torch_state.py)
 
     def baseline_file(self, path: Path, suite: str) -> dict[str, Any]:
         """Each baseline file is read once per process."""
@@ -157,3 +158,15 @@ def skipped_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOp
     result = base_result(case, nodeid, suite_file, options)
     result.status, result.reason = Outcome.SKIPPED, reason
     return result
+
+
+def crashed_result(nodeid: str, text: str) -> CaseResult:
+    """The record of a case whose process died, or that failed before it could run: all the
+    controlling process knows of it is its node id and pytest's report."""
+    suite_file, _, case_id = nodeid.partition("::")
+    result = CaseResult(
+        suite=Path(suite_file).stem, suite_file=suite_file, case=case_id, nodeid=nodeid, line=0,
+        order=0, tier=None, kind="", problem=case_id.split("[")[0],
+        optimizer=case_id.partition("[")[2].rstrip("]"), optimizer_class="", config_hash="",
+        config={}, expect={}, does_not_converge=None, baseline_file="", update=False)
+    return _error(result, text).result

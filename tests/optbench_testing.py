@@ -4,7 +4,6 @@ The broken ones stand in for real bugs that a gate must catch when they replace 
 under the same name.
 """
 
-import time
 
 import torch
 
@@ -99,13 +98,31 @@ class SGDDoubledLR(torch.optim.SGD):
         super().__init__(params, lr=2 * lr, **kwargs)
 
 
-class SlowSGD(torch.optim.SGD):
-    """Correct SGD that sleeps 10 ms in every step: a performance regression only, and one far
-    beyond what a loaded machine's noise does to a 200k-parameter step (well under 1 ms idle)."""
+class TickClock:
+    """A clock that moves only when a TickingSGD steps: step times measured with it
+    (`--benchmark-timer optbench_testing.tick_clock`) are exact, whatever the machine's load."""
+
+    now = 0.0
+
+
+def tick_clock() -> float:
+    return TickClock.now
+
+
+class TickingSGD(torch.optim.SGD):
+    """Correct SGD whose every step takes exactly 1 ms on the TickClock."""
+
+    tick = 1e-3
 
     def step(self, closure=None):
-        time.sleep(0.01)
+        TickClock.now += self.tick
         return super().step(closure)
+
+
+class SlowTickingSGD(TickingSGD):
+    """The same SGD, 10 ms a step on the TickClock: a performance regression only."""
+
+    tick = 1e-2
 
 
 class InterruptingSGD(torch.optim.SGD):

@@ -8,7 +8,6 @@ an interrupted write leaves the old file byte for byte.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import tempfile
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
+from pytest_optbench.gate.baseline_schema import RESTORE_HINT, BaselineFormatError, check, parse
 from pytest_optbench.gate.checks import BaselineView
 from pytest_optbench.gate.record import BaselineContext, BaselineState
 
@@ -48,20 +48,30 @@ def read(path: Path, suite: str | None = None) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         return empty(suite or path.stem)
-    text = path.read_text(encoding="utf-8")
     try:
-        data = json.loads(text)
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BaselineFileError(f"{path}: cannot be read ({exc}); expected a readable baseline "
+                                f"file written by pytest-optbench") from None
+    hint = RESTORE_HINT.replace("FILE", str(path))
+    try:
+        data = parse(text)
     except json.JSONDecodeError as exc:
         raise BaselineFileError(
-            f"{path}:{exc.lineno}: found invalid JSON ({exc.msg}); expected a baseline file "
-            f"written by pytest-optbench; restore it from version control or delete it and "
-            f"record again with --optbench-update-baselines") from None
+            f"{path}:{exc.lineno}:{exc.colno}: found invalid JSON ({exc.msg}); expected a "
+            f"baseline file written by pytest-optbench; {hint}") from None
+    except BaselineFormatError as exc:
+        raise BaselineFileError(f"{path}:{exc.line or 1}: {exc}; {hint}") from None
     if not isinstance(data, dict) or data.get("optbench_baseline") != FORMAT \
             or not isinstance(data.get("entries"), dict):
         found = data.get("optbench_baseline") if isinstance(data, dict) else type(data).__name__
         raise BaselineFileError(
             f"{path}: found a file that is not a format-{FORMAT} baseline "
             f"(optbench_baseline: {found!r}); expected a baseline file written by pytest-optbench")
+    try:
+        check(data, text)
+    except BaselineFormatError as exc:
+        raise BaselineFileError(f"{path}:{exc.line or 1}: {exc}; {hint}") from None
     return data
 
 
@@ -159,15 +169,84 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
-@contextlib.contextmanager
-def _lock(path: Path) -> Iterator[None]:
-    """A lock per baseline file, kept outside the project so that no lock file is left there."""
-    from filelock import FileLock
+class LockTimeout(Exception):
+    """Another update of the same baseline file held it for longer than the wait allows."""
 
-    key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    lock = FileLock(os.path.join(tempfile.gettempdir(), f"pytest-optbench-{key}.lock"))
-    with lock.acquire(timeout=120):
+
+LOCK_WAIT_S = 120.0
+
+
+@contextlib.contextmanager
+def _lock(path: Path, wait_s: float | None = None) -> Iterator[None]:
+    """A lock on the folder that holds the baseline file, so that every process that writes it
+    serialises, whatever its temp directory; it leaves no file behind. A wait says so."""
+    wait_s = LOCK_WAIT_S if wait_s is None else wait_s
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: a lock file beside the data, removed after use
+        with _file_lock(path, wait_s):
+            yield
+        return
+    handle = os.open(path.parent, os.O_RDONLY)
+    try:
+        _acquire(lambda: fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB), path, wait_s)
+        try:
+            _remove_stale_temporaries(path)
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+    finally:
+        os.close(handle)
+
+
+def _acquire(try_once: Any, path: Path, wait_s: float) -> None:
+    import sys
+    import time
+
+    deadline, announced = time.monotonic() + wait_s, False
+    while True:
+        try:
+            try_once()
+            return
+        except (BlockingIOError, PermissionError):
+            if time.monotonic() >= deadline:
+                raise LockTimeout(f"another update of {path} held its lock for more than "
+                                  f"{wait_s:.0f} s; {path} is unchanged; run the update again "
+                                  f"once the other one has finished") from None
+            if not announced:
+                print(f"optbench: waiting for another update of {path}", file=sys.stderr,
+                      flush=True)
+                announced = True
+            time.sleep(0.05)
+
+
+@contextlib.contextmanager
+def _file_lock(path: Path, wait_s: float) -> Iterator[None]:
+    from filelock import FileLock, Timeout
+
+    lock_path = path.parent / f".{path.name}.lock"
+    lock = FileLock(str(lock_path))
+    try:
+        lock.acquire(timeout=wait_s)
+    except Timeout:
+        raise LockTimeout(f"another update of {path} held its lock for more than {wait_s:.0f} "
+                          f"s; {path} is unchanged") from None
+    try:
+        _remove_stale_temporaries(path)
         yield
+    finally:
+        lock.release()
+        with contextlib.suppress(OSError):
+            lock_path.unlink()
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    """Temporary copies left by a writer that was killed: every writer of this file holds the
+    lock while its temporary exists, so under the lock any that is left is stale."""
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        with contextlib.suppress(OSError):
+            stale.unlink()
 
 
 def dumps(data: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import math
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Sequence
@@ -65,5 +66,17 @@ def results_document(results: Sequence[CaseResult], complete: bool, exitstatus: 
         "selected": selected,   # optbench cases the session selected (None: not known)
         "reported": len(results),  # of them, those that reported a result (skips included)
         "counts": dict(sorted(Counter(str(r.status) for r in results).items())),
-        "cases": [result.to_json() for result in results],
+        "cases": [finite(result.to_json()) for result in results],
     }
+
+
+def finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: a non-finite number (a diverged loss, an infinite
+    hyperparameter of a user's own class) is written as its name, a string."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    return value

@@ -154,6 +154,9 @@ def build_model(kind: str, options: dict[str, Any], shape: tuple[int, int, int],
         from pytest_optbench.suite.resolve import import_object
 
         factory = import_object(kind)
+        if not callable(factory) or isinstance(factory, nn.Module):
+            raise TypeError(f"{kind} is a {type(factory).__name__}, not a function that builds "
+                            f"a model: expected factory(shape, classes, **options) -> nn.Module")
         model = factory(shape, classes, **options)
         if not isinstance(model, nn.Module):
             raise TypeError(f"{kind} returned {type(model).__name__}, not a torch.nn.Module")

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from pytest_optbench.gate.baselines import BaselineFileError
+from pytest_optbench.gate.baselines import read as read_baseline
 from pytest_optbench.gate.checks import BaselineView, check_case
 from pytest_optbench.gate.expectations import BaselineCheck, Expectation
 from pytest_optbench.gate.metrics import Metric
@@ -51,14 +53,30 @@ class ComparedCase:
 
 
 def load_records(path: Path) -> dict[Key, Record]:
+    """The cases of a results or baseline file; InputError for anything unusable."""
+    try:
+        return _load_records(path)
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
+        raise InputError(f"{path}: found a malformed file ({type(exc).__name__}: {exc}); expected "
+                         f"a results file (--optbench-json) or a baseline file as "
+                         f"pytest-optbench writes them") from None
+
+
+def _load_records(path: Path) -> dict[Key, Record]:
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot be read ({exc})") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
     records: dict[Key, Record] = {}
     if isinstance(data, dict) and "optbench_baseline" in data:
+        try:
+            data = read_baseline(Path(path))  # strictly: NaN, duplicates, bad seeds refused
+        except BaselineFileError as exc:
+            raise InputError(str(exc)) from None
         suite = data.get("suite") or Path(path).stem
         for context, cases in data.get("entries", {}).items():
             for case, entry in cases.items():

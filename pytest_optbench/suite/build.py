@@ -49,6 +49,7 @@ class Suite:
     device: str
     tier: str | None
     cases: tuple[Case, ...] = field(default=())
+    name_line: int = 1  # where `suite:` is written, for an error about the name
 
 
 def load_suite(path: str | Path, display: str | None = None,
@@ -95,7 +96,8 @@ def build_suite(doc: Document, default_name: str, context: BuildContext = BuildC
         raise SuiteError(findings)
     assert header is not None
     cases = [dataclasses.replace(case, order=index) for index, case in enumerate(cases)]
-    return Suite(scope.name, doc.file, header.description, header.device, tier, tuple(cases))
+    return Suite(scope.name, doc.file, header.description, header.device, tier, tuple(cases),
+                 doc.line_of(("suite",)) or 1)
 
 
 def _mapping(value: Any) -> dict[str, Any]:

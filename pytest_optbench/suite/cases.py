@@ -99,6 +99,7 @@ class Case:
     order: int = 0                    # position in the suite, for tables
     tier: str | None = None           # the budget tier the configuration comes from
     skip: str | None = None           # the suite says not to run it, for this reason
+    timeout: float | None = None      # seconds the case may run (--optbench-timeout beats it)
     config_hash: str = field(default="", compare=False)
 
 

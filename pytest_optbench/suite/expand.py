@@ -97,7 +97,7 @@ def problem_cases(scope: SuiteScope, key: str, raw: dict[str, Any],
                     problem=config, optimizer=opt_config, seeds=seeds, expect=valid.expect,
                     line=scope.doc.line_of(path) or 1,
                     device=scope.header.device if scope.header else "auto", tier=scope.tier,
-                    skip=spec.skip or optimizer.unavailable,
+                    skip=spec.skip or optimizer.unavailable, timeout=spec.timeout,
                     does_not_converge=not_converging.get(opt_key,
                                                          not_converging.get(ALL_OPTIMIZERS)))))
     return cases

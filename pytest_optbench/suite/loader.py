@@ -82,11 +82,7 @@ def load_text(text: str, file: str) -> Document:
     try:
         node = loader.get_single_node()
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        what = exc.problem or str(exc)
-        raise SuiteError([Finding(file, line, "(syntax)", f"invalid YAML: {what}",
-                                  "well-formed YAML")]) from None
+        raise SuiteError([_syntax_finding(file, exc)]) from None
     except yaml.YAMLError as exc:
         raise SuiteError([Finding(file, None, "(syntax)", f"invalid YAML: {exc}",
                                   "well-formed YAML")]) from None
@@ -103,7 +99,39 @@ def load_text(text: str, file: str) -> Document:
     return doc
 
 
+def _syntax_finding(file: str, exc: yaml.MarkedYAMLError) -> Finding:
+    """Where the parser stopped, with its column. For a construct left open (an unclosed '[')
+    the parser stops on a later line: the error is then put where the construct began, the
+    line to fix."""
+    mark, context = exc.problem_mark, exc.context_mark
+    what = exc.problem or str(exc)
+    if mark is not None:
+        what += f" at line {mark.line + 1}, column {mark.column + 1}"
+    if context is not None and exc.context and (mark is None or context.line != mark.line):
+        construct = exc.context.removeprefix("while parsing ").removeprefix("while scanning ")
+        construct = construct.removeprefix("a ").removeprefix("an ")
+        return Finding(file, context.line + 1, "(syntax)", f"invalid YAML: {what}",
+                       "well-formed YAML", f"the {construct} that starts here, at column "
+                       f"{context.column + 1}, is not closed or not continued correctly")
+    where = mark or context
+    line = where.line + 1 if where is not None else None
+    return Finding(file, line, "(syntax)", f"invalid YAML: {what}", "well-formed YAML")
+
+
+# A suite is a page or two of YAML: anything far larger is a mistake (a data file named by
+# accident), and parsing it would take minutes and gigabytes before saying so.
+MAX_SUITE_BYTES = 1 << 20
+
+
 def load_file(path: str, display: str | None = None) -> Document:
+    import os
+
+    size = os.path.getsize(path)
+    if size > MAX_SUITE_BYTES:
+        raise SuiteError([Finding(display or path, None, "(file)",
+                                  f"a file of {size / 2 ** 20:.1f} MiB",
+                                  f"a suite file of at most {MAX_SUITE_BYTES >> 20} MiB",
+                                  "is this a data file named as a suite?")])
     with open(path, encoding="utf-8") as handle:
         text = handle.read()
     return load_text(text, display or path)
@@ -114,6 +142,7 @@ class _Walker:
         self.doc = doc
         self.findings: list[Finding] = []
         self.visited = 0
+        self.open: set[int] = set()   # nodes being walked: one met again is a recursive alias
 
     def fail(self, node: yaml.Node, path: KeyPath, found: str, expected: str,
              hint: str | None = None) -> None:
@@ -128,14 +157,21 @@ class _Walker:
                           "a suite of reasonable size")
             return None
         self.doc.lines.setdefault(path, node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            return self.mapping(node, path)
-        if isinstance(node, yaml.SequenceNode):
+        if isinstance(node, yaml.ScalarNode):
+            return self.scalar(node, path)
+        if id(node) in self.open:
+            self.fail(node, path, "an alias that refers to the value that contains it",
+                      "plain data without cycles", "a suite cannot hold itself; remove the alias")
+            return None
+        self.open.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self.mapping(node, path)
             if node.tag != _STD + "seq":
                 self.bad_tag(node, path)
             return [self.walk(item, path + (i,)) for i, item in enumerate(node.value)]
-        assert isinstance(node, yaml.ScalarNode)
-        return self.scalar(node, path)
+        finally:
+            self.open.discard(id(node))
 
     def bad_tag(self, node: yaml.Node, path: KeyPath) -> None:
         self.fail(node, path, f"the tag {node.tag.replace(_STD, '!!')}",

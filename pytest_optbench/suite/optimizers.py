@@ -15,6 +15,7 @@ from pytest_optbench.suite.resolve import (SCHEDULE_KEYS, UnresolvedName, constr
                                            construct_scheduler, detect_protocol,
                                            keyword_parameters, resolve_optimizer, resolve_scheduler)
 from pytest_optbench.suite.spec import RESERVED_OPTIMIZER_KEYS, OptimizerEntry, validate
+from pytest_optbench.suite.values import check_value, constructor_parameters
 
 GROUP_KEYS = ("dims", "match")  # how a group picks its parameters, not hyperparameters
 
@@ -98,6 +99,11 @@ def validate_parts(doc: Document, path: KeyPath, opt: ResolvedOptimizer, hyper: 
     """Names in hyperparameters, grid, parameter groups and schedule, against the classes."""
     validate_names(doc, path, opt, hyper, findings, reserved=RESERVED_OPTIMIZER_KEYS)
     validate_names(doc, path + ("grid",), opt, grid, findings)
+    validate_values(doc, path, opt, hyper, findings)
+    for name, values in grid.items():
+        if isinstance(values, list):
+            validate_values(doc, path + ("grid", name), opt,
+                            {name: values}, findings, each_of=values)
     for index, group in enumerate(groups):
         group_path = path + ("param_groups", index)
         if not isinstance(group, dict):
@@ -111,8 +117,9 @@ def validate_parts(doc: Document, path: KeyPath, opt: ResolvedOptimizer, hyper: 
         if "match" in group and not _is_pattern(match):
             findings.append(doc.finding(group_path + ("match",), describe(match),
                                         "a regular expression over parameter names, e.g. 'bias'"))
-        validate_names(doc, group_path, opt, {k: v for k, v in group.items() if k not in GROUP_KEYS},
-                    findings, reserved=GROUP_KEYS)
+        group_values = {k: v for k, v in group.items() if k not in GROUP_KEYS}
+        validate_names(doc, group_path, opt, group_values, findings, reserved=GROUP_KEYS)
+        validate_values(doc, group_path, opt, group_values, findings)
     if schedule is not None:
         validate_schedule(doc, path + ("schedule",), schedule, findings)
 
@@ -123,9 +130,27 @@ def validate_names(doc: Document, path: KeyPath, opt: ResolvedOptimizer, values:
         return
     for name in values:
         if name not in opt.accepted:
+            hint = did_you_mean(name, [*opt.accepted, *reserved])
+            if "(" in name or ")" in name:
+                hint = "YAML has no tuples: write a list, e.g. betas: [0.9, 0.999]"
             findings.append(doc.finding(
                 path + (name,), f"unknown parameter '{name}' of {describe_class(opt)}",
-                one_of(opt.accepted), did_you_mean(name, [*opt.accepted, *reserved])))
+                one_of(opt.accepted), hint))
+
+
+def validate_values(doc: Document, path: KeyPath, opt: ResolvedOptimizer, values: dict[str, Any],
+                    findings: list[Finding], each_of: list[Any] | None = None) -> None:
+    """Each value against the type the constructor's default gives its parameter; `each_of`:
+    the values of one grid axis, each checked and reported at the axis."""
+    parameters = constructor_parameters(opt.cls)
+    for name, value in values.items():
+        for candidate in each_of if each_of is not None else [value]:
+            problem = check_value(name, candidate, parameters.get(name))
+            if problem is not None:
+                where = path if each_of is not None else path + (name,)
+                findings.append(doc.finding(where, problem.found, problem.expected, problem.hint,
+                                            field_name=None))
+                break
 
 
 def validate_schedule(doc: Document, path: KeyPath, schedule: dict[str, Any], findings: list[Finding]) -> None:

@@ -62,6 +62,11 @@ def import_object(spec: str) -> Any:
         raise UnresolvedName(f"'{spec}', but importing '{module_name}' failed ({exc})",
                          "an importable module",
                          "check the spelling and that the package is installed or on sys.path") from None
+    except Exception as exc:  # the module itself is broken: say where, like a conftest.py would
+        raise UnresolvedName(f"'{spec}', but importing '{module_name}' raised "
+                             f"{type(exc).__name__}: {exc}{_raised_at(exc)}",
+                             "a module that imports cleanly",
+                             "run python -c 'import " + module_name + "' to see the whole error") from None
     obj = module
     for part in attribute.split("."):
         if not hasattr(obj, part):
@@ -70,6 +75,16 @@ def import_object(spec: str) -> Any:
                              "an attribute of that module", did_you_mean(part, names))
         obj = getattr(obj, part)
     return obj
+
+
+def _raised_at(exc: BaseException) -> str:
+    """' (at file:line)' of the innermost frame that raised, when there is one."""
+    traceback = exc.__traceback__
+    if traceback is None:
+        return ""
+    while traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    return f" (at {traceback.tb_frame.f_code.co_filename}:{traceback.tb_lineno})"
 
 
 def resolve_optimizer(name: str) -> type:
@@ -95,8 +110,10 @@ def resolve_optimizer(name: str) -> type:
 def resolve_scheduler(name: str) -> type:
     if ":" in name:
         cls = import_object(name)
-        if not inspect.isclass(cls):
-            raise UnresolvedName(f"'{name}', which is not a class", "a learning-rate scheduler class")
+        if not (inspect.isclass(cls) and callable(getattr(cls, "step", None))):
+            raise UnresolvedName(f"'{name}', which is not a learning-rate scheduler class",
+                                 "a torch.optim.lr_scheduler.LRScheduler subclass, or a class "
+                                 "with a step() method")
         return cls
     from torch.optim import lr_scheduler
 

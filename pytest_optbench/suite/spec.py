@@ -19,6 +19,10 @@ from pytest_optbench.suite.loader import Document, KeyPath, dotted
 
 Positive = Annotated[float, Field(gt=0)]
 PositiveInt = Annotated[int, Field(gt=0)]
+# How many times its initial value a loss may grow before the run counts as diverged.
+GrowthFactor = Annotated[float, Field(gt=1, allow_inf_nan=False)]
+DEFAULT_DIVERGENCE_FACTOR = 1e6
+Seed = Annotated[int, Field(ge=0, lt=2 ** 63)]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"
 ALL_OPTIMIZERS = "*"
 
@@ -31,8 +35,9 @@ class CommonFields(StrictModel):
     overrides: dict[str, dict[str, Any]] | None = None
     does_not_converge: dict[str, str] | None = None
     tiers: dict[str, dict[str, Any]] | None = None
-    seeds: Annotated[list[int], Field(min_length=1)] | None = None   # instead of the suite's
+    seeds: Annotated[list[Seed], Field(min_length=1)] | None = None   # instead of the suite's
     skip: str | None = None      # do not run this problem (in this tier), for this reason
+    timeout: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None  # seconds a case may run
 
     @field_validator("does_not_converge", mode="before")
     @classmethod
@@ -51,7 +56,7 @@ class SuiteHeader(StrictModel):
     description: str | None = None
     device: Annotated[str, Field(pattern=DEVICE_PATTERN)] = "auto"
     dtype: Literal["float64", "float32"] | None = None
-    seeds: Annotated[list[int], Field(min_length=1)] = [0]
+    seeds: Annotated[list[Seed], Field(min_length=1)] = [0]
     defaults: dict[str, Any] | None = None
     # Modules the suite's optimizers come from, each with the requirement that installs it
     # ({pytorch_optimizer: "pytorch-optimizer==4.1.0"}): without one, the cases of the
@@ -119,8 +124,18 @@ def _problems_from(exc: ValidationError, model: type[BaseModel], doc: Document,
             found.append(doc.finding(path, describe(error["input"]), "1",
                                      "this version of pytest-optbench reads suite format 1"))
         else:
-            found.append(doc.finding(path, describe(error["input"]), _expected(error)))
+            found.append(doc.finding(path, describe(error["input"]), _expected(error),
+                                     _quote_hint(error, str(loc[-1]) if loc else "")))
     return found
+
+
+def _quote_hint(error: Mapping[str, Any], name: str) -> str | None:
+    """YAML reads `suite: 012` as the number 12 and `name: true` as a boolean: say to quote it."""
+    value = error["input"]
+    if error["type"] == "string_type" and isinstance(value, (int, float, bool)):
+        return (f"quote the value as written ({name}: '...'); unquoted, YAML reads it as a "
+                f"number or a boolean")
+    return None
 
 
 def _expected(error: Mapping[str, Any]) -> str:

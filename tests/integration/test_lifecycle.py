@@ -74,7 +74,7 @@ def test_a_diverged_case_is_never_recorded(pytester):
     pytester.makefile(".yaml", tiny=TINY.replace("lr: 0.02", "lr: 5.0"))
     result = pytester.runpytest("tiny.yaml", "--optbench-update-baselines")
     result.assert_outcomes(passed=2, failed=2)
-    result.stdout.fnmatch_lines(["*DIVERGED: the loss became NaN or infinite at step * (seed 0, start *)*",
+    result.stdout.fnmatch_lines(["*DIVERGED: the loss grew to more than 1e+06 times its initial gap to the minimum (divergence_factor) at step * (seed 0, start *)*",
                                  "not recorded: booth[[]sgd[]] (diverged)"])
     assert set(stored(pytester)["entries"]["cpu"]) == {"booth[adam]", "himmelblau[adam]"}
 
@@ -117,6 +117,6 @@ def test_an_unusable_baseline_file_fails_clearly_and_is_left_alone(tiny):
     folder = tiny.mkdir("baselines")
     folder.joinpath("tiny.json").write_text("{broken")
     result = tiny.runpytest("tiny.yaml")
-    result.assert_outcomes(failed=4)
-    result.stdout.fnmatch_lines(["*baseline file unusable: */baselines/tiny.json:1: found invalid JSON*"])
+    result.assert_outcomes(errors=1)  # at collection: nothing trains against an unusable file
+    result.stdout.fnmatch_lines(["*baseline file unusable: */baselines/tiny.json:1:2: found invalid JSON*"])
     assert folder.joinpath("tiny.json").read_text() == "{broken"

@@ -50,16 +50,22 @@ def test_results_reach_the_benchmark_json_and_the_optbench_tables(steps):
         "bandwidth: share of *B/s (measured in-place update) on cpu"])
 
 
+TICKS = ("--benchmark-timer", "optbench_testing.tick_clock")
+
+
 def test_a_stored_step_time_gates_a_slowed_optimizer(steps, monkeypatch):
-    # A tolerance of 5x the stored time: a shared machine's noise stays inside it, a step that
-    # sleeps 10 ms does not.
-    steps.makefile(".yaml", loose=STEPS + "    expect: {step_time: {baseline: {rel_tolerance: 4.0}}}\n")
-    steps.runpytest("loose.yaml", "--optbench-update-baselines", "-k", "sgd").assert_outcomes(passed=2)
-    steps.runpytest("loose.yaml", "-k", "sgd").assert_outcomes(passed=2)
-    monkeypatch.setattr(torch.optim, "SGD", optbench_testing.SlowSGD)  # sleeps 10 ms a step
-    result = steps.runpytest("loose.yaml", "-k", "sgd")
+    """On an injected clock (1 ms a step, then 10 ms), so no machine's load can change it."""
+    monkeypatch.setattr(torch.optim, "SGD", optbench_testing.TickingSGD)
+    steps.runpytest("steps.yaml", "--optbench-update-baselines", "-k", "sgd", *TICKS
+                    ).assert_outcomes(passed=2)
+    stored = json.loads((steps.path / "baselines" / "steps.json").read_text())["entries"]
+    medians = [entry["metrics"]["step_time"] for entry in next(iter(stored.values())).values()]
+    assert all(abs(m[0] - 1e-3) < 1e-9 for m in medians), medians
+    steps.runpytest("steps.yaml", "-k", "sgd", *TICKS).assert_outcomes(passed=2)
+    monkeypatch.setattr(torch.optim, "SGD", optbench_testing.SlowTickingSGD)
+    result = steps.runpytest("steps.yaml", "-k", "sgd", *TICKS)
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines(["*step_time: REGRESSION: value *s, baseline *s, delta +*s, limit <= *s*"])
+    result.stdout.fnmatch_lines(["*step_time: REGRESSION: value 10*ms, baseline 1*ms, delta +9*ms*"])
 
 
 def test_a_baseline_from_another_device_is_not_comparable(steps):
@@ -104,13 +110,15 @@ def test_benchmark_autosave_and_compare_fail_work_on_step_times(steps, monkeypat
     steps.makefile(".yaml", ungated=STEPS + "    expect: {step_time: {baseline: false}, "
                                              "peak_memory: {baseline: false}}\n")
     storage = ("--benchmark-storage", "file://./bench")
-    steps.runpytest("ungated.yaml", "-k", "sgd", "--benchmark-autosave", *storage).assert_outcomes(passed=2)
+    # On the injected clock: 1 ms a step, then 10 ms.
+    monkeypatch.setattr(torch.optim, "SGD", optbench_testing.TickingSGD)
+    steps.runpytest("ungated.yaml", "-k", "sgd", "--benchmark-autosave", *storage, *TICKS
+                    ).assert_outcomes(passed=2)
     assert list((steps.path / "bench").rglob("*.json"))
-    # 400%: a loaded machine's noise stays under it, a step that sleeps 10 ms does not.
-    steps.runpytest("ungated.yaml", "-k", "sgd", *storage, "--benchmark-compare",
+    steps.runpytest("ungated.yaml", "-k", "sgd", *storage, *TICKS, "--benchmark-compare",
                     "--benchmark-compare-fail=median:400%").assert_outcomes(passed=2)
-    monkeypatch.setattr(torch.optim, "SGD", optbench_testing.SlowSGD)
-    compared = steps.runpytest("ungated.yaml", "-k", "sgd", *storage, "--benchmark-compare",
+    monkeypatch.setattr(torch.optim, "SGD", optbench_testing.SlowTickingSGD)
+    compared = steps.runpytest("ungated.yaml", "-k", "sgd", *storage, *TICKS, "--benchmark-compare",
                                "--benchmark-compare-fail=median:400%")
     text = compared.stdout.str() + compared.stderr.str()
     assert "Performance has regressed" in text

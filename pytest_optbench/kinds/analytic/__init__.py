@@ -46,13 +46,15 @@ class AnalyticKind(KindDefaults):
         config = cast(AnalyticConfig, case.problem)
         run = run_analytic(config, case.optimizer, seeds, device,
                            cache.setdefault("isolation verdicts", {}), case.line)
-        outcome = summarize(run, config.tol)
+        outcome = summarize(run, config.tol, config.divergence_factor)
         text = None
         if outcome.divergence:
             d = outcome.divergence
-            text = (f"DIVERGED: the loss became NaN or infinite at step {d['step']} (seed "
-                    f"{d['seed']}, start {d['start']}); {d['starts']} of {d['of']} starts "
-                    f"diverged")
+            how = ("became NaN or infinite" if d.get("non_finite", True) else
+                   f"grew to more than {config.divergence_factor:g} times its initial gap to "
+                   f"the minimum (divergence_factor)")
+            text = (f"DIVERGED: the loss {how} at step {d['step']} (seed {d['seed']}, start "
+                    f"{d['start']}); {d['starts']} of {d['of']} starts diverged")
         return Measured(
             outcome.metrics, BaselineContext(device.type), outcome.wall_time_s, outcome.steps_run,
             outcome.divergence, text, outcome.curves,

@@ -20,6 +20,11 @@ class AnalyticConfig:
     criterion: str
     tol: float
     dtype: str
+    # A start diverges when its loss gap grows beyond this many times its initial one. A
+    # check, like a tolerance: not part of the identity, so that it never makes baselines stale.
+    divergence_factor: float = 1e6
 
     def identity(self) -> dict[str, Any]:
-        return json.loads(json.dumps(asdict(self)))
+        identity = json.loads(json.dumps(asdict(self)))
+        identity.pop("divergence_factor")
+        return identity

@@ -7,7 +7,7 @@ from typing import Any, Literal, Union
 from pydantic import field_validator
 
 from pytest_optbench.gate.expectations import StrictModel
-from pytest_optbench.suite.spec import CommonFields, Positive, PositiveInt
+from pytest_optbench.suite.spec import CommonFields, GrowthFactor, Positive, PositiveInt
 
 
 class Convergence(StrictModel):
@@ -28,6 +28,7 @@ class AnalyticFields(CommonFields):
     start_points: list[list[float]] | None = None
     steps: PositiveInt | None = None
     converge: Convergence | None = None
+    divergence_factor: GrowthFactor | None = None   # loss gap above this x its start: DIVERGED
     dtype: Literal["float64", "float32", "bfloat16", "float16"] | None = None  # timing: all four
 
     @field_validator("domain", mode="before")

@@ -22,6 +22,7 @@ from pytest_optbench.kinds.analytic.functions import BoundFunction
 from pytest_optbench.kinds.analytic.history import History
 from pytest_optbench.kinds.analytic.layouts import StartLayout
 from pytest_optbench.kinds.base import CaseTrouble
+from pytest_optbench.kinds.progress import PROGRESS
 from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.suite.resolve import construct_optimizer, construct_scheduler
 
@@ -99,6 +100,7 @@ def drive(slot: Slot, config: OptimizerConfig, cls: type, objective: Objective,
     closure = protocol.closure
     ran = steps
     for t in range(steps):
+        PROGRESS.step = t
         if check_divergence and t and t % DIVERGENCE_CHECK_EVERY == 0 \
                 and not torch.isfinite(history.loss[t - 1]).any():
             ran = t  # every start has diverged: the rest would be NaN as well

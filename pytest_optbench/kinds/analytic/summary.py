@@ -39,7 +39,7 @@ def finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def summarize(run: AnalyticRun, tol: float) -> AnalyticOutcome:
+def summarize(run: AnalyticRun, tol: float, divergence_factor: float = 1e6) -> AnalyticOutcome:
     end = run.steps_run
     loss = run.loss[:end + 1].cpu()
     crit = run.criterion[:end + 1].cpu()
@@ -52,7 +52,11 @@ def summarize(run: AnalyticRun, tol: float) -> AnalyticOutcome:
     converged = last_break < end
     settle_step = last_break + 1
 
-    bad = ~torch.isfinite(loss)
+    # Diverged: a non-finite loss, or a gap to the minimum that grew beyond `divergence_factor`
+    # times the start's own (at least 1, so that a start on the minimum may still wobble).
+    non_finite = ~torch.isfinite(loss)
+    gap0 = (loss[0] - run.function.f_min).abs().clamp_min(1.0)
+    bad = non_finite | ((loss - run.function.f_min) > divergence_factor * gap0)
     first_bad = torch.where(bad, rows, end + 1).min(0).values
     diverged = first_bad <= end
 
@@ -79,7 +83,7 @@ def summarize(run: AnalyticRun, tol: float) -> AnalyticOutcome:
         metrics["trajectory"].append(
             [finite_or_none(float(v)) for v in gap[:, part].nanmedian(1).values])
 
-    return AnalyticOutcome(metrics, _divergence(first_bad, diverged, run), _curves(loss),
+    return AnalyticOutcome(metrics, _divergence(first_bad, diverged, non_finite, run), _curves(loss),
                            converged.tolist(), run.wall_time_s, end, run.isolation,
                            loss.shape[1])
 
@@ -102,13 +106,15 @@ def trajectory_sample(run: AnalyticRun, starts: int = 4, points: int = 100) -> d
             "domain": [list(box) for box in run.function.domain]}
 
 
-def _divergence(first_bad: torch.Tensor, diverged: torch.Tensor, run: AnalyticRun) -> dict | None:
+def _divergence(first_bad: torch.Tensor, diverged: torch.Tensor, non_finite: torch.Tensor,
+                run: AnalyticRun) -> dict | None:
     if not bool(diverged.any()):
         return None
     first = int(torch.argmin(torch.where(diverged, first_bad, first_bad.max() + 1)))
+    step = int(first_bad[first])
     return {"starts": int(diverged.sum()), "of": int(diverged.numel()),
-            "step": int(first_bad[first]), "seed": run.seeds[first // run.starts_per_seed],
-            "start": first % run.starts_per_seed}
+            "step": step, "seed": run.seeds[first // run.starts_per_seed],
+            "start": first % run.starts_per_seed, "non_finite": bool(non_finite[step, first])}
 
 
 def _curves(loss: torch.Tensor) -> dict:

@@ -13,7 +13,7 @@ from pytest_optbench.suite.expectations import validate_expectations
 from pytest_optbench.suite.errors import Finding, describe, did_you_mean, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
 from pytest_optbench.suite.problem_kind import ValidProblem
-from pytest_optbench.suite.spec import validate
+from pytest_optbench.suite.spec import DEFAULT_DIVERGENCE_FACTOR, validate
 
 DEFAULT_STARTS = 32
 DEFAULT_STEPS = 1000
@@ -48,7 +48,8 @@ def validate_problem(doc: Document, path: KeyPath, raw: dict, suite_dtype: str |
         steps=spec.steps or DEFAULT_STEPS,
         criterion=spec.converge.criterion if spec.converge else DEFAULT_CRITERION,
         tol=spec.converge.tol if spec.converge else DEFAULT_TOL,
-        dtype=spec.dtype or suite_dtype or "float64")
+        dtype=spec.dtype or suite_dtype or "float64",
+        divergence_factor=spec.divergence_factor or DEFAULT_DIVERGENCE_FACTOR)
     return ValidProblem({"": config}, spec, expect, dim=dim, trial_shapes=(_shape(config),))
 
 

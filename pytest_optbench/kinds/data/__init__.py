@@ -50,8 +50,11 @@ class DataKind(KindDefaults):
         text = None
         if outcome.divergence:
             d = outcome.divergence
-            text = (f"DIVERGED: the loss became NaN or infinite at epoch {d['epoch']}, step "
-                    f"{d['step']} (seed {d['seed']}); {d['seeds']} of {d['of']} seeds diverged")
+            how = ("became NaN or infinite" if d.get("non_finite", True) else
+                   f"grew to more than {config.divergence_factor:g} times its first value "
+                   f"(divergence_factor)")
+            text = (f"DIVERGED: the loss {how} at epoch {d['epoch']}, step {d['step']} (seed "
+                    f"{d['seed']}); {d['seeds']} of {d['of']} seeds diverged")
         source = data.data
         return Measured(
             outcome.metrics, BaselineContext(device.type, data=source.label), outcome.wall_time_s,

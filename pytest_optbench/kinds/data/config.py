@@ -23,6 +23,11 @@ class DataConfig:
     precision: str                      # float32 | bf16
     channels_last: bool
     target_accuracy: float | None
+    # The train loss may grow to this many times its first value before the run counts as
+    # diverged. A check, not part of the identity: changing it never makes baselines stale.
+    divergence_factor: float = 1e6
 
     def identity(self) -> dict[str, Any]:
-        return json.loads(json.dumps(asdict(self)))
+        identity = json.loads(json.dumps(asdict(self)))
+        identity.pop("divergence_factor")
+        return identity

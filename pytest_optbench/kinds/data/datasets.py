@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 import torch
 
 from pytest_optbench.kinds.base import CaseTrouble
+from pytest_optbench.kinds.data.checksums import verify
 
 MNIST_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
                "t10k-labels-idx1-ubyte")
@@ -106,6 +107,7 @@ def load_torchvision(info: DatasetInfo, data_dir: Path, download: bool) -> Image
     import torchvision
 
     cls = getattr(torchvision.datasets, info.torchvision_class)
+    verify(data_dir / info.subfolder, info.torchvision_class)
     try:
         train, test = _open(cls, info, data_dir, download)
     except DataUnavailable:

@@ -25,6 +25,7 @@ from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.data.augment import random_crop, random_flip
 from pytest_optbench.kinds.data.datasets import ImageData
 from pytest_optbench.kinds.base import CaseTrouble
+from pytest_optbench.kinds.progress import PROGRESS
 from pytest_optbench.suite.resolve import construct_optimizer, construct_scheduler
 
 Tensor = torch.Tensor
@@ -225,19 +226,25 @@ class SeedTraining:
         device = self.device
         running, running_steps = torch.zeros((), device=device), 0
         first_bad = torch.full((), -1, dtype=torch.int64, device=device)
+        grew_only = torch.zeros((), dtype=torch.bool, device=device)  # finite, but too large
         order = torch.arange(self.count, device=device)
         clock = time.perf_counter()
         self.model.train()
         self.train_mode()
         for step in range(self.total):
+            PROGRESS.step = step
             position = step % self.steps_per_epoch
             if position == 0 and self.config.batch_size:
                 order = torch.randperm(self.count, device=device, generator=self.generator)
             loss = self.step(order[position * self.batch:(position + 1) * self.batch])
             running += loss
             running_steps += 1
-            first_bad = torch.where((first_bad < 0) & ~torch.isfinite(loss),
+            if step == 0:  # the scale a loss that grows without overflowing is judged by
+                limit = self.config.divergence_factor * loss.detach().abs().clamp_min(1.0)
+            non_finite = ~torch.isfinite(loss)
+            first_bad = torch.where((first_bad < 0) & (non_finite | (loss > limit)),
                                     torch.tensor(step, device=device), first_bad)
+            grew_only = torch.where(first_bad == step, ~non_finite, grew_only)
             done = step + 1
             if self.schedule is not None and self.per_epoch_schedule \
                     and done % self.steps_per_epoch == 0:
@@ -248,7 +255,8 @@ class SeedTraining:
             bad = int(first_bad)  # synchronises the device
             if bad >= 0:
                 run.divergence = {"seed": self.seed, "step": bad + 1,
-                                  "epoch": round((bad + 1) / self.steps_per_epoch, 3)}
+                                  "epoch": round((bad + 1) / self.steps_per_epoch, 3),
+                                  "non_finite": not bool(grew_only)}
                 run.steps = done
                 break
             if not evaluate:

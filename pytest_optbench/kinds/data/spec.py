@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, field_validator
 
 from pytest_optbench.gate.expectations import StrictModel
-from pytest_optbench.suite.spec import CommonFields, PositiveInt
+from pytest_optbench.suite.spec import CommonFields, GrowthFactor, PositiveInt
 
 
 class Augment(StrictModel):
@@ -31,6 +31,7 @@ class DataFields(CommonFields):
     precision: Literal["float32", "bf16"] | None = None
     channels_last: bool | None = None
     target_accuracy: Annotated[float, Field(gt=0, le=1)] | None = None
+    divergence_factor: GrowthFactor | None = None   # train loss above this x its first: DIVERGED
 
     @field_validator("batch_size", mode="before")
     @classmethod

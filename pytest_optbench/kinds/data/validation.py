@@ -10,7 +10,7 @@ from pytest_optbench.suite.expectations import validate_expectations
 from pytest_optbench.suite.errors import Finding, describe, did_you_mean, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
 from pytest_optbench.suite.problem_kind import ValidProblem
-from pytest_optbench.suite.spec import validate
+from pytest_optbench.suite.spec import DEFAULT_DIVERGENCE_FACTOR, validate
 
 DEFAULT_BATCH_SIZE = 128
 DEFAULT_EXPECT = ("test_accuracy", "test_loss")
@@ -48,7 +48,8 @@ def validate_data_problem(doc: Document, path: KeyPath, raw: dict, dataset_folde
         eval_every=spec.eval_every, train_subset=spec.train_subset, test_subset=spec.test_subset,
         crop=augment.crop if augment else 0, flip=augment.flip if augment else False,
         precision=spec.precision or "float32", channels_last=bool(spec.channels_last),
-        target_accuracy=spec.target_accuracy)
+        target_accuracy=spec.target_accuracy,
+        divergence_factor=spec.divergence_factor or DEFAULT_DIVERGENCE_FACTOR)
     return ValidProblem({"": config}, spec, expect)
 
 

@@ -102,12 +102,12 @@ def test_each_bad_suite_gives_a_located_specific_error(text, fragments):
 def test_a_value_the_optimizer_rejects_fails_its_cases_alone_with_a_located_message():
     """The class's own constructor raising is the optimizer's verdict, not a typo: its cases
     fail with the located message and every other case of the suite still runs."""
-    suite = build_suite(load_text(GOOD.replace("lr: 0.01", "lr: -1"), "s.yaml"), "s")
+    suite = build_suite(load_text(GOOD.replace("lr: 0.01", "lr: 0.01, momentum: -1"), "s.yaml"), "s")
     rejected = {c.case_id: c.optimizer.rejected for c in suite.cases}
     assert rejected and all(rejected.values())
     message = next(iter(rejected.values()))
     for fragment in ["s.yaml:4: optimizers.sgd", "torch.optim.SGD rejects",
-                     "Invalid learning rate: -1", "expected hyperparameters the class accepts"]:
+                     "Invalid momentum value: -1", "expected hyperparameters the class accepts"]:
         assert fragment in message, f"{fragment!r} not in:\n{message}"
 
 

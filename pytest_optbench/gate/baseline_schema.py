@@ -1,0 +1,101 @@
+"""What a baseline file must hold, checked strictly when it is read.
+
+A baseline value of NaN, an infinity, or an empty list would switch its metric's gate off, and
+a duplicated key would silently win over the first: each is refused with the file, the line and
+what to do. The file itself is never touched by the check.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+RESTORE_HINT = ("restore it from version control (git checkout -- FILE) or record the cases "
+                "again with --optbench-update-baselines")
+
+
+class BaselineFormatError(Exception):
+    """Where in the file (a line, a dotted path) and what is wrong."""
+
+    def __init__(self, line: int | None, where: str, found: str, expected: str):
+        self.line, self.where, self.found, self.expected = line, where, found, expected
+        super().__init__(f"{where}: found {found}; expected {expected}")
+
+
+def parse(text: str) -> Any:
+    """JSON without NaN, infinities or duplicated keys."""
+    def constant(name: str) -> Any:
+        raise BaselineFormatError(_line_of(text, name), "a value", name, "a finite number")
+
+    def number(literal: str) -> float:
+        value = float(literal)
+        if not math.isfinite(value):
+            raise BaselineFormatError(_line_of(text, literal), "a value", literal,
+                                      "a finite number")
+        return value
+
+    def unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in seen:
+                raise BaselineFormatError(_line_of(text, json.dumps(key), 2), f"key {key!r}",
+                                          "it twice in one object", "each key once")
+            seen[key] = value
+        return seen
+
+    return json.loads(text, parse_constant=constant, parse_float=number,
+                      object_pairs_hook=unique)
+
+
+def check(data: dict[str, Any], text: str) -> None:
+    """Every entry: a hash, the seeds, per-seed metric values that are finite."""
+    for context, cases in data["entries"].items():
+        if not isinstance(cases, dict):
+            raise BaselineFormatError(_line_of(text, json.dumps(context)), f"entries.{context}",
+                                      type(cases).__name__, "a mapping of case ids to entries")
+        for case_id, entry in cases.items():
+            _check_entry(f"entries.{context}.{case_id}", entry, _line_of(text, json.dumps(case_id)))
+
+
+def _check_entry(where: str, entry: Any, line: int | None) -> None:
+    def fail(part: str, found: str, expected: str) -> None:
+        raise BaselineFormatError(line, f"{where}{part}", found, expected)
+
+    if not isinstance(entry, dict):
+        fail("", type(entry).__name__, "an entry with config_hash, seeds and metrics")
+    if not isinstance(entry.get("config_hash"), str):
+        fail(".config_hash", repr(entry.get("config_hash")), "the case's configuration hash")
+    seeds = entry.get("seeds")
+    if not (isinstance(seeds, list) and seeds
+            and all(type(s) is int and s >= 0 for s in seeds) and len(set(seeds)) == len(seeds)):
+        fail(".seeds", repr(seeds), "a non-empty list of distinct seeds >= 0")
+    metrics = entry.get("metrics")
+    if not isinstance(metrics, dict):
+        fail(".metrics", repr(metrics), "a mapping of metric names to per-seed values")
+    for name, values in metrics.items():
+        if not isinstance(values, list) or len(values) != len(seeds):
+            found = f"{len(values)} values" if isinstance(values, list) else repr(values)
+            fail(f".metrics.{name}", found, f"one value per seed ({len(seeds)})")
+        for value in values:
+            if not _finite_or_none(value):
+                fail(f".metrics.{name}", repr(value), "finite numbers (or null where a seed "
+                                                        "never reached it)")
+
+
+def _finite_or_none(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, list):  # a trajectory: one value per recorded point
+        return bool(value) and all(_finite_or_none(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _line_of(text: str, needle: str, occurrence: int = 1) -> int | None:
+    """The line of the `occurrence`-th appearance of `needle`, for locating an error."""
+    start = -1
+    for _ in range(occurrence):
+        start = text.find(needle, start + 1)
+        if start < 0:
+            return None
+    return text.count("\n", 0, start) + 1
