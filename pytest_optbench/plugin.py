@@ -85,7 +85,11 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     config.stash[SUITE_COLLECTED] = True
 
     if CACHES_KEY not in config.stash:
-        config.stash[CACHES_KEY] = Caches()
+        from pytest_optbench.torch_state import TorchState
+
+        # Taken before any suite is built: constructing optimizers to check a suite may
+        # change torch's global state too, and no case may start from that.
+        config.stash[CACHES_KEY] = Caches(torch_state=TorchState.capture())
     return SuiteFile.from_parent(parent, path=file_path)
 
 
@@ -150,10 +154,11 @@ class OptbenchSession:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "optbench", None)
-        if data is None and report.failed and report.when in ("setup", "call") \
+        if data is None and report.failed and report.when in ("setup", "call", "???") \
                 and _is_case(report.nodeid):
             # A case that reported nothing of its own: its worker crashed (xdist reports the
-            # crash under the case's id), or a fixture failed before it ran. It still counts.
+            # crash under the case's id, with when "???"), or a fixture failed before it ran.
+            # It still counts.
             from pytest_optbench.run import crashed_result
 
             data = crashed_result(report.nodeid, _crash_text(report)).to_json()

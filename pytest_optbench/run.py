@@ -104,7 +104,7 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
                       known_reason=case.does_not_converge, updating=options.update_baselines,
                       false_alarm_rate=options.false_alarm_rate, seeds=seeds)
     if measured.divergence:
-        rows.insert(0, Row(case.case_id, "loss", None, None, None, "finite", Status.DIVERGED,
+        rows.insert(0, Row(case.case_id, "loss", None, None, None, "bounded", Status.DIVERGED,
                            measured.divergence_text or ""))
     failure = failure_message(rows, measured.divergence_text, baseline)
     result.baseline_context = measured.context

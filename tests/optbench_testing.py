@@ -4,6 +4,7 @@ The broken ones stand in for real bugs that a gate must catch when they replace 
 under the same name.
 """
 
+import time
 
 import torch
 
@@ -384,3 +385,64 @@ class Averaging:
                 slow.lerp_(p, 0.5)
                 p.copy_(slow)
         return loss
+
+
+class HangingSGD(torch.optim.SGD):
+    """SGD whose 20th step never returns, as a deadlocked kernel or a lost collective would."""
+
+    def __init__(self, params, **kwargs):
+        super().__init__(params, **kwargs)
+        self.steps = 0
+
+    def step(self, closure=None):
+        self.steps += 1
+        if self.steps >= 20:
+            while True:
+                time.sleep(0.05)
+        return super().step(closure)
+
+
+class ExplodingSGD(torch.optim.SGD):
+    """SGD that multiplies its parameters by 1e4 a step: the loss grows enormously, yet stays
+    finite for the whole of a short run."""
+
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        with torch.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    p.mul_(1e4)
+        return loss
+
+
+class DtypeChangingSGD(torch.optim.SGD):
+    """Correct SGD that sets torch's default dtype to float64 and turns deterministic
+    algorithms on, as some user code does, and never puts them back."""
+
+    def __init__(self, params, **kwargs):
+        super().__init__(params, **kwargs)
+        torch.set_default_dtype(torch.float64)
+        torch.use_deterministic_algorithms(True)
+
+
+class DefaultDtypeRecorder(torch.optim.SGD):
+    """Correct SGD that remembers the default dtype and grad mode it was constructed under."""
+
+    seen: list = []
+
+    def __init__(self, params, **kwargs):
+        super().__init__(params, **kwargs)
+        DefaultDtypeRecorder.seen.append((torch.get_default_dtype(),
+                                          torch.are_deterministic_algorithms_enabled()))
+
+
+class CrashingSGD(torch.optim.SGD):
+    """SGD whose process dies at its first step, as a segfault in an extension would."""
+
+    def step(self, closure=None):
+        import os
+
+        os._exit(13)

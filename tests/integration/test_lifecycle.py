@@ -74,7 +74,7 @@ def test_a_diverged_case_is_never_recorded(pytester):
     pytester.makefile(".yaml", tiny=TINY.replace("lr: 0.02", "lr: 5.0"))
     result = pytester.runpytest("tiny.yaml", "--optbench-update-baselines")
     result.assert_outcomes(passed=2, failed=2)
-    result.stdout.fnmatch_lines(["*DIVERGED: the loss grew to more than 1e+06 times its initial gap to the minimum (divergence_factor) at step * (seed 0, start *)*",
+    result.stdout.fnmatch_lines(["*DIVERGED: the loss * at step * (seed 0, start *)*",
                                  "not recorded: booth[[]sgd[]] (diverged)"])
     assert set(stored(pytester)["entries"]["cpu"]) == {"booth[adam]", "himmelblau[adam]"}
 

@@ -52,7 +52,7 @@ class AnalyticKind(KindDefaults):
             d = outcome.divergence
             how = ("became NaN or infinite" if d.get("non_finite", True) else
                    f"grew to more than {config.divergence_factor:g} times its initial gap to "
-                   f"the minimum (divergence_factor)")
+                   f"the minimum and stayed there (divergence_factor)")
             text = (f"DIVERGED: the loss {how} at step {d['step']} (seed {d['seed']}, start "
                     f"{d['start']}); {d['starts']} of {d['of']} starts diverged")
         return Measured(

@@ -53,11 +53,15 @@ def summarize(run: AnalyticRun, tol: float, divergence_factor: float = 1e6) -> A
     settle_step = last_break + 1
 
     # Diverged: a non-finite loss, or a gap to the minimum that grew beyond `divergence_factor`
-    # times the start's own (at least 1, so that a start on the minimum may still wobble).
+    # times the start's own (at least 1, so that a start on the minimum may still wobble) and
+    # stayed there to the end. A spike that comes back (RAdam's first steps on Rosenbrock) is
+    # the optimizer's behaviour, gated by the baseline; one that never comes back is not.
     non_finite = ~torch.isfinite(loss)
     gap0 = (loss[0] - run.function.f_min).abs().clamp_min(1.0)
-    bad = non_finite | ((loss - run.function.f_min) > divergence_factor * gap0)
-    first_bad = torch.where(bad, rows, end + 1).min(0).values
+    above = (loss - run.function.f_min) > divergence_factor * gap0
+    last_below = torch.where(~above, rows, -1).max(0).values
+    grew_from = torch.where(last_below < end, last_below + 1, end + 1)
+    first_bad = torch.minimum(torch.where(non_finite, rows, end + 1).min(0).values, grew_from)
     diverged = first_bad <= end
 
     final_loss = loss[end]

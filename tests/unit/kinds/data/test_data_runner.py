@@ -86,6 +86,17 @@ def test_divergence_names_the_epoch_and_step(data):
     assert outcome.metrics["test_accuracy"] == [None]  # never a number from a diverged run
 
 
+def test_a_train_loss_that_grows_without_overflowing_diverges_at_the_factor(data):
+    """A cross-entropy loss grows roughly linearly with the weights' scale, so a learning rate
+    that is too high reaches 1e6 times the first loss long before it overflows."""
+    exploding = optimizer("optbench_testing:ExplodingSGD", lr=0.1)
+    outcome = run(data, config(epochs=None, steps=30, eval_every=10), exploding)
+    assert outcome.divergence is not None and outcome.divergence["non_finite"] is False
+    lenient = run(data, config(epochs=None, steps=30, eval_every=10, divergence_factor=1e300),
+                  exploding)
+    assert lenient.divergence is None or lenient.divergence["step"] > outcome.divergence["step"]
+
+
 def test_subsets_are_fixed_across_seeds_and_cases(data):
     a = data.subset(100, 50)
     b = data.subset(100, 50)
