@@ -50,15 +50,21 @@ def test_a_folder_that_cannot_be_written_is_a_usage_error(tiny, monkeypatch):
                                  "*readonly is not writable by this user*"])
 
 
-def test_a_baseline_write_that_fails_at_the_end_loses_nothing_else(tiny, monkeypatch):
+def fail_replacing(monkeypatch, suffix, error):
+    """os.replace raises `error` (errno, text) for targets ending in `suffix`, as a full disk
+    or a folder made read-only during the run would."""
     real_replace = os.replace
 
-    def full_disk(source, target):
-        if str(target).endswith("tiny.json"):
-            raise OSError(errno.ENOSPC, "No space left on device", str(target))
+    def replace(source, target):
+        if str(target).endswith(suffix):
+            raise OSError(*error, str(target))
         return real_replace(source, target)
 
-    monkeypatch.setattr(os, "replace", full_disk)
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_a_baseline_write_that_fails_at_the_end_loses_nothing_else(tiny, monkeypatch):
+    fail_replacing(monkeypatch, "tiny.json", (errno.ENOSPC, "No space left on device"))
     result = tiny.runpytest("tiny.yaml", "--optbench-update-baselines", "--optbench-json",
                             "out.json", "--optbench-report", "report")
     assert result.ret == pytest.ExitCode.TESTS_FAILED  # every case passed; the write did not
@@ -72,14 +78,7 @@ def test_a_baseline_write_that_fails_at_the_end_loses_nothing_else(tiny, monkeyp
 
 def test_a_results_file_that_cannot_be_written_still_leaves_the_baselines_and_report(tiny,
                                                                                   monkeypatch):
-    real_replace = os.replace
-
-    def refuse(source, target):
-        if str(target).endswith("out.json"):
-            raise PermissionError(errno.EACCES, "Permission denied", str(target))
-        return real_replace(source, target)
-
-    monkeypatch.setattr(os, "replace", refuse)
+    fail_replacing(monkeypatch, "out.json", (errno.EACCES, "Permission denied"))
     result = tiny.runpytest("tiny.yaml", "--optbench-update-baselines", "--optbench-json",
                             "out.json", "--optbench-report", "report")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
