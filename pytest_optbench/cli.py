@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_compare(args: argparse.Namespace) -> int:
     from pytest_optbench.kinds import metric_definitions
-    from pytest_optbench.report.compare import InputError, compare, has_regression, load_records
+    from pytest_optbench.report.compare import (InputError, compare, has_regression, load_records,
+                                                not_passable)
     from pytest_optbench.report.table import render_table, summary_line
 
     try:
@@ -62,7 +63,15 @@ def run_compare(args: argparse.Namespace) -> int:
         if table:
             print(table)
         print(summary)
-    if args.fail_on_regression and has_regression(compared):
+    reasons = not_passable(compared)
+    for reason in reasons:
+        print(reason)
+    accepts = [case.accept for case in compared if case.accept and case.status.value == "failed"]
+    if accepts:
+        print("to accept the new values as baselines:")
+        for command in accepts:
+            print(f"  {command}")
+    if args.fail_on_regression and (has_regression(compared) or reasons):
         return 1
     return 0
 

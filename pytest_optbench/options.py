@@ -38,6 +38,7 @@ class OptbenchOptions:
     report_dir: Path | None = None                 # report.md, results.json, index.html, plots
     columns: tuple[str, ...] | None = None         # of the terminal table; None: all
     timeout: float | None = None                   # seconds a case may run; beats the suite's
+    allow_unchecked: bool = False                  # a run that checked nothing may exit 0
 
     def time_limit_for(self, suite_timeout: float | None) -> tuple[float | None, str]:
         """A case's time limit and where it comes from, for the message when it expires."""
@@ -87,6 +88,9 @@ def add_options(parser: pytest.Parser) -> None:
                     default=[], help="read dataset NAME from an ImageFolder copy (PATH/train/"
                                      "<class>/..., PATH/test/<class>/...) instead of its standard "
                                      "files; also brings a dataset of your own; repeatable")
+    group.addoption("--optbench-allow-unchecked", action="store_true", default=False,
+                    help="exit 0 even when no selected case ran, or none met the stored "
+                         "baseline it expected (by default such a run exits 1)")
     group.addoption("--optbench-no-download", action="store_true", default=False,
                     help="never download a missing dataset; fail with what is missing instead")
     group.addoption("--optbench-tier", metavar="NAME", default=None,
@@ -184,6 +188,7 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         verbose=config.getoption("verbose"),
         rootdir=rootdir,
         timeout=timeout,
+        allow_unchecked=config.getoption("optbench_allow_unchecked"),
     )
 
 

@@ -201,8 +201,24 @@ class OptbenchSession:
             self._writing(f"report {report_dir}", lambda: setattr(self, "report", write_report(
                 results.results, report_dir, contributions(), complete=complete,
                 exitstatus=int(exitstatus), selected=self.selected)))
-        if self.write_failures and session.exitstatus == pytest.ExitCode.OK:
+        if session.exitstatus == pytest.ExitCode.OK and (
+                self.write_failures or (self._unchecked() and not self.options.allow_unchecked
+                                        and not self.config.option.collectonly)):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _unchecked(self) -> bool:
+        """Selected cases exist, but none ran, or those that ran expected stored baselines and
+        met none: a CI gate must not read that as a pass."""
+        from pytest_optbench.gate.record import Outcome, Status
+
+        results = self.results.results if self.results else []
+        ran = [r for r in results if r.status not in (Outcome.SKIPPED, Outcome.NOT_TIMED)]
+        if not ran:
+            return bool(self.selected or results)
+        if any(r.update for r in ran) or any(row.compared for r in ran for row in r.rows):
+            return False
+        return any(row.status in (Status.NOT_COMPARABLE, Status.MISSING, Status.STALE_CONFIG)
+                   for r in ran for row in r.rows)
 
     def _writing(self, what: str, write: Any) -> None:
         from pytest_optbench.gate.baselines import BaselineFileError, LockTimeout
@@ -215,8 +231,10 @@ class OptbenchSession:
             self.write_failures.append(f"NOT WRITTEN: {what}{where}: {cause}")
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
-        if self.results is None:
+        if self.results is None or self.config.option.collectonly:
             return
+        if not self.results.results and terminalreporter.stats.get("error"):
+            return  # the collection errors above say what went wrong; no run to judge
         from pytest_optbench.contributions import notes, sections
         from pytest_optbench.report.table import (render_section, render_table, run_warnings,
                                                   summary_line)

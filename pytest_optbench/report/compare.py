@@ -32,6 +32,7 @@ class Record:
     metrics: Mapping[str, list[Any]]
     expect: Mapping[str, dict[str, Any]] | None   # from a results file: the suite's tolerances
     provenance: Mapping[str, Any] | None
+    nodeid: str | None = None   # from a results file: what records the case again
 
     @property
     def key(self) -> Key:
@@ -50,6 +51,7 @@ class ComparedCase:
     suite_file: str = ""
     order: int = 0
     metrics: dict[str, list[Any]] = field(default_factory=dict)
+    accept: str | None = None   # the command that records the new value as the baseline
 
 
 def load_records(path: Path) -> dict[Key, Record]:
@@ -91,7 +93,7 @@ def _load_records(path: Path) -> dict[Key, Record]:
             context = result.get("baseline_context") or result["device_type"]
             record = Record(result["suite"], BaselineContext.parse(context), result["case"],
                             result["config_hash"], result["metrics"], result.get("expect"),
-                            result.get("provenance"))
+                            result.get("provenance"), result.get("nodeid"))
             records[record.key] = record
     else:
         raise InputError(f"{path}: found neither an optbench results file (--optbench-json) nor "
@@ -118,11 +120,38 @@ def compare(old: Mapping[Key, Record], new: Mapping[Key, Record],
             rows = [_note(label, Status.STALE_CONFIG, "the configuration differs: not comparable")]
         else:
             rows = _metric_rows(label, before, after, definitions)
-        failed = any(r.status in (Status.REGRESSION, Status.CHANGED) for r in rows)
+        # A case that vanished or changed its configuration was not checked: never a pass.
+        failed = any(r.status in (Status.REGRESSION, Status.CHANGED, Status.REMOVED,
+                                  Status.STALE_CONFIG) for r in rows)
         compared.append(ComparedCase(key[0], label, "::".join((key[0], key[1].format(), key[2])),
                                      rows, Outcome.FAILED if failed else Outcome.PASSED,
-                                     suite_file=key[0]))
+                                     suite_file=key[0], accept=_accept(after)))
     return compared
+
+
+def _accept(record: Record | None) -> str | None:
+    if record is None or not record.nodeid:
+        return None
+    import shlex
+
+    return f"pytest --optbench {shlex.quote(record.nodeid)} --optbench-update-baselines"
+
+
+def not_passable(compared: list[ComparedCase]) -> list[str]:
+    """Why the comparison cannot count as a pass, besides regressions: nothing compared,
+    cases that were removed, cases whose configuration changed."""
+    reasons = []
+    compared_rows = sum(1 for case in compared for row in case.rows if row.baseline is not None)
+    if not compared_rows:
+        reasons.append("NOTHING WAS COMPARED: the files share no case with the same "
+                       "configuration and a metric in both")
+    for status, what in ((Status.REMOVED, "only in the old file (removed)"),
+                         (Status.STALE_CONFIG, "with a changed configuration (not comparable)")):
+        cases = [case.case for case in compared if any(r.status is status for r in case.rows)]
+        if cases:
+            shown = ", ".join(cases[:5]) + (f" and {len(cases) - 5} more" if len(cases) > 5 else "")
+            reasons.append(f"{len(cases)} case(s) {what}: {shown}")
+    return reasons
 
 
 def _note(label: str, status: Status, detail: str) -> Row:

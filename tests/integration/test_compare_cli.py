@@ -39,15 +39,44 @@ def test_a_regression_exits_one_and_shows_the_row(files, capsys):
     assert main(["compare", str(baseline), str(results), "--fail-on-regression"]) == 1
     out = capsys.readouterr().out
     assert "booth[adam] (cpu)" in out and "REGRESSION" in out
+    assert ("to accept the new values as baselines:\n  pytest --optbench "
+            "'tiny.yaml::booth[adam]' --optbench-update-baselines") in out
 
 
-def test_a_changed_configuration_is_stale_not_a_regression(files, capsys):
+def test_a_changed_configuration_is_stale_and_not_a_pass(files, capsys):
     baseline, results = files
     data = json.loads(baseline.read_text())
     data["entries"]["cpu"]["booth[sgd]"]["config_hash"] = "0000"
     baseline.write_text(json.dumps(data))
-    assert main(["compare", str(baseline), str(results), "--fail-on-regression"]) == 0
-    assert "stale" in capsys.readouterr().out
+    assert main(["compare", str(baseline), str(results)]) == 0  # reported; gating is opt-in
+    assert main(["compare", str(baseline), str(results), "--fail-on-regression"]) == 1
+    out = capsys.readouterr().out
+    assert "stale" in out and "REGRESSION" not in out
+    assert "1 case(s) with a changed configuration (not comparable): booth[sgd] (cpu)" in out
+
+
+def test_a_removed_case_is_not_a_pass(files, capsys):
+    baseline, results = files
+    data = json.loads(results.read_text())
+    data["cases"] = [c for c in data["cases"] if c["case"] != "himmelblau[adam]"]
+    results.write_text(json.dumps(data))
+    assert main(["compare", str(baseline), str(results), "--fail-on-regression"]) == 1
+    out = capsys.readouterr().out
+    assert "1 case(s) only in the old file (removed): himmelblau[adam] (cpu)" in out
+    assert "3 passed, 1 failed" in out
+
+
+def test_two_unrelated_files_compare_nothing_and_fail(files, tmp_path, capsys):
+    baseline, _ = files
+    other = json.loads(baseline.read_text())
+    other["suite"] = "other"
+    other["entries"] = {"cpu": {f"x{case}": entry for case, entry in other["entries"]["cpu"].items()}}
+    unrelated = tmp_path / "other.json"
+    unrelated.write_text(json.dumps(other))
+    assert main(["compare", str(baseline), str(unrelated), "--fail-on-regression"]) == 1
+    out = capsys.readouterr().out
+    assert "NOTHING WAS COMPARED: the files share no case" in out
+    assert "4 case(s) only in the old file (removed)" in out
 
 
 def test_unusable_input_exits_two(tmp_path, capsys):

@@ -107,6 +107,7 @@ def test_a_run_that_compares_nothing_says_so_loudly(pytester):
                                                   "  expect: {converged_fraction: {min: 0.0}}"))
     result = pytester.runpytest("loose.yaml", "--optbench-report", "report")
     result.assert_outcomes(passed=4)
+    assert result.ret == pytest.ExitCode.OK  # the suite asks for no baseline: none was expected
     result.stdout.fnmatch_lines(["NOTHING WAS COMPARED WITH A STORED BASELINE*not a regression gate."])
     assert "NOTHING WAS COMPARED" in (pytester.path / "report" / "report.md").read_text()
     assert '<p class="warning">NOTHING WAS COMPARED' in (pytester.path / "report" / "index.html").read_text()
@@ -126,6 +127,18 @@ def test_a_run_where_no_case_ran_says_so_loudly(pytester):
         skipped = pytester.runpytest("gpu.yaml")
         skipped.stdout.fnmatch_lines(["NO CASE RAN: 4 skipped (the case asks for cuda, but CUDA is "
                                       "not available here). Nothing was checked."])
+        assert skipped.ret == pytest.ExitCode.TESTS_FAILED  # a CI gate that checked nothing
+        allowed = pytester.runpytest("gpu.yaml", "--optbench-allow-unchecked")
+        assert allowed.ret == pytest.ExitCode.OK
+
+
+def test_collect_only_and_collection_errors_print_no_run_warnings(pytester):
+    pytester.makefile(".yaml", tiny=TINY, broken="optbench: 1\noptimizers: [\n")
+    listed = pytester.runpytest("tiny.yaml", "--co", "-q")
+    assert listed.ret == pytest.ExitCode.OK and "NO CASE RAN" not in listed.stdout.str()
+    broken = pytester.runpytest("broken.yaml")
+    assert broken.ret == pytest.ExitCode.INTERRUPTED
+    assert "invalid YAML" in broken.stdout.str() and "NO CASE RAN" not in broken.stdout.str()
 
 
 def test_the_terminal_table_fits_100_columns_and_columns_can_be_chosen(pytester):
