@@ -156,8 +156,28 @@ class CaseItem(pytest.Function):
         caches = self.config.stash[CACHES_KEY]
         from pytest_optbench.deadline import time_limit
 
-        with _same_start(caches, self), time_limit(*options.time_limit_for(self.case.timeout)):
-            self._run(options, caches, benchmark)
+        try:
+            with _same_start(caches, self), time_limit(*options.time_limit_for(self.case.timeout)):
+                self._run(options, caches, benchmark)
+        finally:
+            self._record_properties()
+
+    def _record_properties(self) -> None:
+        """Each metric's value, baseline and verdict as junitxml properties: they travel with
+        the report, so they reach the XML under xdist too."""
+        result = self.optbench_result
+        if result is None:
+            return
+        self.user_properties.append(("optbench_status", str(result.status)))
+        for row in result.rows:
+            if row.metric == "-":
+                continue
+            prefix = f"optbench_{row.metric}"
+            self.user_properties.append((f"{prefix}_status", str(row.status)))
+            for name, value in (("value", row.value), ("baseline", row.baseline),
+                                ("delta", row.delta)):
+                if value is not None:
+                    self.user_properties.append((f"{prefix}_{name}", f"{value:.6g}"))
 
     def _run(self, options: Any, caches: Any, benchmark: Any) -> None:
         from pytest_optbench.devices import DeviceUnavailable

@@ -221,3 +221,30 @@ def test_the_start_isolation_each_optimizer_ran_under_is_shown(pytester):
             "draws random numbers, so each start is seeded alone | closure | 2 |") in text
     assert ("| ignores-closure | optbench_testing:ClosureIgnoringSGD | shared-tensor (probed) | "
             "gradients before step (closure ignored) | 2 |") in text
+
+
+def test_metrics_reach_junitxml_as_properties(pytester):
+    import xml.etree.ElementTree as ElementTree
+
+    pytester.makefile(".yaml", tiny=TINY)
+    pytester.runpytest("tiny.yaml", "--optbench-update-baselines")
+    pytester.runpytest("tiny.yaml", "--junitxml", "out.xml").assert_outcomes(passed=4)
+    cases = {case.get("name"): {p.get("name"): p.get("value") for p in case.iter("property")}
+             for case in ElementTree.parse(pytester.path / "out.xml").iter("testcase")}
+    adam = cases["booth[adam]"]
+    assert adam["optbench_status"] == "passed"
+    assert adam["optbench_converged_fraction_status"] == "pass"
+    assert float(adam["optbench_converged_fraction_value"]) == float(
+        adam["optbench_converged_fraction_baseline"])
+    assert {"optbench_final_loss_value", "optbench_trajectory_status"} <= set(adam)
+
+
+@pytest.mark.slow
+def test_metrics_reach_junitxml_under_xdist(pytester):
+    import xml.etree.ElementTree as ElementTree
+
+    pytester.makefile(".yaml", tiny=TINY)
+    pytester.runpytest("tiny.yaml", "--optbench-update-baselines")
+    pytester.runpytest_subprocess("tiny.yaml", "-n", "2", "--junitxml", "out.xml").assert_outcomes(passed=4)
+    properties = [p.get("name") for p in ElementTree.parse(pytester.path / "out.xml").iter("property")]
+    assert properties.count("optbench_status") == 4 and "optbench_distance_value" in properties
