@@ -126,7 +126,8 @@ def _baseline(case: Case, nodeid: str, result: CaseResult, measured: Measured,
     try:
         stored = caches.baseline_file(Path(result.baseline_file), case.suite)
         return view(stored, measured.context, case.case_id, result.config_hash,
-                    record_command(case, nodeid, options), other_devices_not_comparable)
+                    record_command(case, nodeid, options), other_devices_not_comparable,
+                    result.config)
     except BaselineFileError as exc:
         if not options.update_baselines:
             return _error(result, f"baseline file unusable: {exc}")

@@ -76,7 +76,8 @@ def read(path: Path, suite: str | None = None) -> dict[str, Any]:
 
 
 def view(data: Mapping[str, Any], context: BaselineContext, case_id: str, config_hash: str,
-         record_command: str, other_devices_not_comparable: bool = False) -> BaselineView:
+         record_command: str, other_devices_not_comparable: bool = False,
+         config: Mapping[str, Any] | None = None) -> BaselineView:
     """What a case's checks compare with, or why there is nothing to compare with.
 
     `context` is the device type, and for real-data cases also the data's source and content
@@ -97,22 +98,49 @@ def view(data: Mapping[str, Any], context: BaselineContext, case_id: str, config
         return BaselineView(BaselineState.MISSING, detail=f"no baseline for {context.describe()}"
                                               f"{note}; record it with: {record_command}")
     if entry.get("config_hash") != config_hash:
+        changes = config_changes(entry.get("config"), config)
+        what = f"changed: {changes}" if changes else \
+            f"hash {entry.get('config_hash')} -> {config_hash}"
         return BaselineView(
             BaselineState.STALE, entry.get("metrics"), entry.get("provenance"),
-            f"stale baseline: the case's configuration changed since it was recorded "
-            f"(hash {entry.get('config_hash')} -> {config_hash}); record it again with: "
-            f"{record_command}")
+            f"stale baseline: the case's configuration changed since it was recorded ({what}); "
+            f"record it again with: {record_command}")
     return BaselineView(BaselineState.OK, entry.get("metrics"), entry.get("provenance"),
                         curve=entry.get("curve"), seeds=entry.get("seeds"))
 
 
+def config_changes(old: Any, new: Any, limit: int = 5) -> str:
+    """The configuration fields that differ, as "optimizer.hyperparameters.lr: 0.01 -> 0.011";
+    empty when either side is unknown (an entry recorded before configurations were kept)."""
+    if not isinstance(old, Mapping) or not isinstance(new, Mapping):
+        return ""
+    before, after = _flatten(old), _flatten(json.loads(json.dumps(new, default=str)))
+    changed = [f"{key}: {before.get(key, '(absent)')} -> {after.get(key, '(absent)')}"
+               for key in sorted(set(before) | set(after)) if before.get(key) != after.get(key)]
+    more = f"; and {len(changed) - limit} more" if len(changed) > limit else ""
+    return "; ".join(changed[:limit]) + more
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, Mapping):
+        flat: dict[str, Any] = {}
+        for key, item in value.items():
+            flat.update(_flatten(item, f"{prefix}{key}."))
+        return flat
+    return {prefix.rstrip("."): value}
+
+
 def make_entry(config_hash: str, seeds: list[int], metrics: Mapping[str, list[Any]],
                provenance: Mapping[str, Any],
-               curve: Mapping[str, list[Any]] | None = None) -> dict[str, Any]:
-    """`curve`: the mean learning curve, kept for plots; it is never compared."""
+               curve: Mapping[str, list[Any]] | None = None,
+               config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """`curve`: the mean learning curve, kept for plots; it is never compared. `config`: the
+    case's configuration, so that a stale entry can say which fields changed."""
     entry = {"config_hash": config_hash, "seeds": list(seeds),
              "metrics": {name: [_round(v) for v in values] for name, values in metrics.items()},
              "provenance": dict(provenance)}
+    if config:
+        entry["config"] = json.loads(json.dumps(config, default=str))
     if curve:
         entry["curve"] = {name: [_round(v) for v in values] for name, values in curve.items()}
     return entry

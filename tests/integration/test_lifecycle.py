@@ -55,7 +55,20 @@ def test_a_changed_configuration_is_stale_not_a_regression(tiny):
     text = result.stdout.str()
     assert "STALE" in text and "REGRESSION" not in text
     result.stdout.fnmatch_lines(["*stale baseline: the case's configuration changed since it was "
-                                 "recorded (hash * -> *); record it again with: pytest --optbench*"])
+                                 "recorded (changed: optimizer.hyperparameters.lr: 0.02 -> 0.03); "
+                                 "record it again with: pytest --optbench*"])
+
+
+def test_an_entry_recorded_without_its_configuration_names_the_hashes(tiny):
+    tiny.runpytest("tiny.yaml", "--optbench-update-baselines")
+    path = tiny.path / "baselines" / "tiny.json"
+    data = json.loads(path.read_text())
+    for entry in data["entries"]["cpu"].values():
+        del entry["config"]
+    path.write_text(json.dumps(data))
+    (tiny.path / "tiny.yaml").write_text(TINY.replace("lr: 0.02", "lr: 0.03"))
+    tiny.runpytest("tiny.yaml").stdout.fnmatch_lines([
+        "*configuration changed since it was recorded (hash * -> *); record it again*"])
 
 
 def test_updating_a_subset_keeps_every_other_entry(tiny):
