@@ -38,9 +38,14 @@ def test_a_self_referencing_alias_is_located_not_a_recursion_error():
     assert "s.yaml:2: optimizers.sgd.x: found an alias that refers to the value that contains it" in text
 
 
-def test_a_module_that_raises_on_import_is_named_with_the_line_that_raised(tmp_path, monkeypatch):
-    (tmp_path / "broken_optim.py").write_text("x = 1\nraise RuntimeError('broken at import')\n")
+def user_module(tmp_path, monkeypatch, name, text):
+    """A module of the user's own, importable by the suite."""
+    (tmp_path / f"{name}.py").write_text(text)
     monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_a_module_that_raises_on_import_is_named_with_the_line_that_raised(tmp_path, monkeypatch):
+    user_module(tmp_path, monkeypatch, "broken_optim", "x = 1\nraise RuntimeError('broken at import')\n")
     text = errors("optbench: 1\noptimizers:\n  o: {class: 'broken_optim:Fancy', lr: 0.1}\n"
                   "problems:\n  booth: {function: booth}\n")
     assert ("s.yaml:3: optimizers.o.class: found 'broken_optim:Fancy', but importing "
@@ -49,8 +54,7 @@ def test_a_module_that_raises_on_import_is_named_with_the_line_that_raised(tmp_p
 
 
 def test_a_scheduler_that_is_not_one_is_refused(tmp_path, monkeypatch):
-    (tmp_path / "not_schedulers.py").write_text("class Plain:\n    pass\n")
-    monkeypatch.syspath_prepend(str(tmp_path))
+    user_module(tmp_path, monkeypatch, "not_schedulers", "class Plain:\n    pass\n")
     text = errors("optbench: 1\noptimizers:\n  o:\n    class: SGD\n    lr: 0.1\n"
                   "    schedule: {class: 'not_schedulers:Plain'}\nproblems:\n  booth: {function: booth}\n")
     assert "s.yaml:6: optimizers.o.schedule.class: found 'not_schedulers:Plain', which is not a " \
