@@ -10,7 +10,8 @@ from typing import Sequence
 from pytest_optbench.gate.record import CaseResult
 from pytest_optbench.report.columns import PER_SEED
 from pytest_optbench.report.section import Section
-from pytest_optbench.report.table import HEADERS, run_warnings, split_cells, summary_line
+from pytest_optbench.report.table import (HEADERS, first_run_lines, run_warnings, split_cells,
+                                          summary_line)
 
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1400px; color: #222; }
@@ -46,6 +47,7 @@ def html_report(results: Sequence[CaseResult], sections: Sequence[Section],
                 selected: int | None = None) -> str:
     parts = [f"<h1>{html.escape(title)}</h1>", f"<p><b>{html.escape(summary_line(results))}</b></p>"]
     parts += [f'<p class="warning">{html.escape(w)}</p>' for w in run_warnings(results, selected)]
+    parts += [f'<p class="warning">{html.escape(w)}</p>' for w in first_run_lines(results)]
     attention, calm = split_cells(results, per_seed=True)
     if attention or calm:
         headers, status = HEADERS + [PER_SEED], HEADERS.index("status")

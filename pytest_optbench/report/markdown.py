@@ -6,7 +6,8 @@ from typing import Any, Sequence
 
 from pytest_optbench.gate.record import CaseResult, Outcome
 from pytest_optbench.report.section import Section
-from pytest_optbench.report.table import HEADERS, TableCase, run_warnings, split_cells, summary_line
+from pytest_optbench.report.table import (HEADERS, TableCase, first_run_lines, run_warnings,
+                                          split_cells, summary_line)
 
 NOTABLE_FIRST_LIMIT = 200   # rows listed in the open; the rest go under a <details> fold
 
@@ -49,6 +50,7 @@ def markdown_report(results: Sequence[CaseResult], sections: Sequence[Section] =
         lines.append("Failing cases: " + ", ".join(f"`{r.nodeid}`" for r in failing[:30])
                      + (f" and {len(failing) - 30} more" if len(failing) > 30 else ""))
         lines.append("")
+    lines += [f"**{_escape(line)}**\n" for line in first_run_lines(results)]
     table = markdown_table(results)
     if table:
         lines += [table, ""]

@@ -54,11 +54,57 @@ def _sort_key(result: TableCase) -> tuple[str, int, str]:
 
 def ordered_rows(results: Iterable[TableCase]) -> list[tuple[TableCase, Row]]:
     """(result, row) pairs: most severe status first, then in suite order. Untimed step_time
-    cases are left out: the step-time kind's note sums them up once."""
+    cases are left out: the step-time kind's note sums them up once; so are the rows of suites
+    that have no baseline yet, which `first_run_lines` sums up in one line each."""
+    results = list(results)
+    unrecorded = unrecorded_rows(results)
     pairs = [(result, row) for result in sorted(results, key=_sort_key) for row in result.rows
-             if row.status is not Status.NOT_TIMED]
+             if row.status is not Status.NOT_TIMED and id(row) not in unrecorded]
     rank = {status: i for i, status in enumerate(SEVERITY)}
     return sorted(pairs, key=lambda pair: rank.get(pair[1].status, len(SEVERITY)))
+
+
+NO_BASELINE = "no baseline for "
+RECORD_WITH = "; record it with: "
+
+
+def _first_run_groups(results: Sequence[TableCase]) -> dict[tuple[str, str], list[tuple[TableCase, Row]]]:
+    """The MISSING rows of each suite in which no metric met a stored baseline, grouped by suite
+    file and context: a first run, whose table would otherwise list every metric of every case."""
+    by_suite: dict[str, list[TableCase]] = {}
+    for result in results:
+        by_suite.setdefault(result.nodeid.partition("::")[0], []).append(result)
+    groups: dict[tuple[str, str], list[tuple[TableCase, Row]]] = {}
+    for suite_file, cases in by_suite.items():
+        rows = [(case, row) for case in cases for row in case.rows]
+        if any(row.compared or row.status is Status.STALE for _, row in rows):
+            continue
+        for case, row in rows:
+            if row.status is Status.MISSING and row.detail.startswith(NO_BASELINE) \
+                    and RECORD_WITH in row.detail:
+                where = row.detail[len(NO_BASELINE):].split(";")[0]
+                groups.setdefault((suite_file, where), []).append((case, row))
+    return groups
+
+
+def unrecorded_rows(results: Sequence[TableCase]) -> set[int]:
+    return {id(row) for rows in _first_run_groups(results).values() for _, row in rows}
+
+
+def first_run_lines(results: Sequence[TableCase]) -> list[str]:
+    """One line per suite with no stored baseline yet, with the command that records them all."""
+    import shlex
+
+    lines = []
+    for (suite_file, where), rows in sorted(_first_run_groups(results).items()):
+        case, row = rows[0]
+        command = row.detail.split(RECORD_WITH, 1)[1].replace(
+            shlex.quote(case.nodeid), shlex.quote(suite_file), 1)
+        cases = len({c.nodeid for c, _ in rows})
+        lines.append(f"MISSING: {suite_file} has no stored baseline for {where} yet "
+                     f"({len(rows)} metrics of {cases} cases not compared); "
+                     f"record them with: {command}")
+    return lines
 
 
 def per_seed_text(result: TableCase, row: Row) -> str:
@@ -149,6 +195,7 @@ def render_table(results: Sequence[TableCase], verbose: bool = False,
         rows = [[row[i] for i in index] for row in rows]
         fit = chosen.index("case") if "case" in chosen and not verbose else None
         lines.append(_tabulate_within(rows, chosen, width, fit))
+    lines += first_run_lines(results)
     hidden = len(pairs) - len(shown)
     if hidden:
         quiet = len({r.nodeid for r, row in pairs} - {r.nodeid for r, row in shown})

@@ -24,6 +24,13 @@ def test_missing_then_recorded_then_passing_then_perturbed(tiny):
     missing.stdout.fnmatch_lines([
         "*converged_fraction: MISSING*no baseline for cpu; record it with: "
         "pytest --optbench 'tiny.yaml::booth[[]sgd[]]' --optbench-update-baselines*"])
+    table = missing.stdout.str().split("= optbench =")[1].split("optbench: 4 cases")[0]
+    # The table does not list a MISSING row per metric: one line says it, with the command.
+    assert [line for line in table.splitlines() if "MISSING" in line] == [
+        line for line in table.splitlines() if line.startswith("MISSING: tiny.yaml has no")]
+    missing.stdout.fnmatch_lines([
+        "MISSING: tiny.yaml has no stored baseline for cpu yet (* metrics of 4 cases not "
+        "compared); record them with: pytest --optbench tiny.yaml --optbench-update-baselines"])
 
     recorded = tiny.runpytest("tiny.yaml", "--optbench-update-baselines")
     recorded.assert_outcomes(passed=4)
