@@ -20,23 +20,31 @@ class CaseFailed(Exception):
     """A case ran and broke its expectations; the message lists every violation."""
 
 
+def build(path: Path, display: str, options: Any) -> Any:
+    """The suite of a file, as the session's options make it; raises SuiteError."""
+    from pytest_optbench.devices import device_type_of
+    from pytest_optbench.kinds import all_kinds
+    from pytest_optbench.suite.build import BuildContext, load_suite
+
+    context = BuildContext(
+        kinds=all_kinds(), tier=options.tier,
+        device_type_for=lambda device: device_type_of(options.device_for(device)),
+        dataset_folders=frozenset(options.dataset_folders or {}))
+    return load_suite(path, display=display, context=context)
+
+
 class SuiteFile(pytest.File):
     def collect(self) -> Iterator[CaseItem]:
-        from pytest_optbench.devices import device_type_of
-        from pytest_optbench.kinds import all_kinds
-        from pytest_optbench.suite.build import BuildContext, load_suite
-
         options = self.config.stash[OPTIONS_KEY]
-        context = BuildContext(
-            kinds=all_kinds(), tier=options.tier,
-            device_type_for=lambda device: device_type_of(options.device_for(device)),
-            dataset_folders=frozenset(options.dataset_folders or {}))
         try:
-            suite = load_suite(self.path, display=self.nodeid, context=context)
+            suite = build(self.path, self.nodeid, options)
         except SuiteError as exc:
             raise self.CollectError(str(exc)) from None
         self._claim_name(suite)
         self._check_baselines(suite, options)
+        # Every case of the suite, selected or not: what decides that a stored entry is unused.
+        self.config.stash.setdefault(SUITE_CASES_KEY, {})[suite.file] = \
+            [case.case_id for case in suite.cases]
         for case in suite.cases:
             yield CaseItem.from_parent(self, name=case.case_id, case=case, suite_file=suite.file)
 
@@ -66,6 +74,8 @@ class SuiteFile(pytest.File):
 
 # Suite name -> (its file as shown, its resolved path), for the session.
 SUITE_NAMES_KEY = pytest.StashKey[dict]()
+# Suite file as shown -> the ids of all its cases; xdist workers send theirs to the controller.
+SUITE_CASES_KEY = pytest.StashKey[dict]()
 
 _PLUGIN_DIR = str(Path(__file__).resolve().parent)
 # torch's wrappers around every step (profiling hooks, no_grad): never where a fault is.

@@ -39,6 +39,12 @@ class OptbenchOptions:
     columns: tuple[str, ...] | None = None         # of the terminal table; None: all
     timeout: float | None = None                   # seconds a case may run; beats the suite's
     allow_unchecked: bool = False                  # a run that checked nothing may exit 0
+    add_baselines: bool = False                    # record only the cases that have none
+    prune_baselines: bool = False                  # remove entries no case of the suite uses
+
+    @property
+    def writes_baselines(self) -> bool:
+        return self.update_baselines or self.add_baselines or self.prune_baselines
 
     def time_limit_for(self, suite_timeout: float | None) -> tuple[float | None, str]:
         """A case's time limit and where it comes from, for the message when it expires."""
@@ -67,6 +73,13 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--optbench-update-baselines", action="store_true", default=False,
                     help="record the results of this run as the baselines (adds or replaces the "
                          "entries of the cases that ran; never deletes entries)")
+    group.addoption("--optbench-add-baselines", action="store_true", default=False,
+                    help="record baselines only for the cases that have none for this device and "
+                         "data; every other case is checked against its baseline as usual")
+    group.addoption("--optbench-prune-baselines", action="store_true", default=False,
+                    help="after a complete run in which every case passed, remove the baseline "
+                         "entries (of this device and data) that no case of the suite uses; "
+                         "refused after -k, deselection, failures or an interrupt")
     group.addoption("--optbench-baseline-dir", metavar="DIR", default=None,
                     help="directory of baseline files, one <suite>.json per suite "
                          "(default: the optbench_baseline_dir ini value, else 'baselines' under "
@@ -147,10 +160,17 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         raise pytest.UsageError(f"--optbench-timeout: found {timeout}; expected a positive "
                                 f"number of seconds")
     update = config.getoption("optbench_update_baselines")
-    if update and seeds is not None:
-        raise pytest.UsageError(
-            "--optbench-update-baselines with --optbench-seeds would record baselines from fewer "
-            "seeds than the suites declare; drop --optbench-seeds to record them")
+    add = config.getoption("optbench_add_baselines")
+    for name, asked in (("--optbench-update-baselines", update), ("--optbench-add-baselines", add)):
+        if asked and seeds is not None:
+            raise pytest.UsageError(
+                f"{name} with --optbench-seeds would record baselines from fewer seeds than the "
+                f"suites declare; drop --optbench-seeds to record them")
+    if update and add:
+        raise pytest.UsageError("--optbench-update-baselines and --optbench-add-baselines: found "
+                                "both; expected one: --optbench-add-baselines records only the "
+                                "cases that have no baseline, --optbench-update-baselines every "
+                                "case that ran")
     data_dir, data_dir_from_cli = _data_dir(config, invocation, rootdir)
     folders, from_cli = _dataset_folders(config, invocation, rootdir)
     rate = config.getoption("optbench_false_alarm_rate")
@@ -189,6 +209,8 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         rootdir=rootdir,
         timeout=timeout,
         allow_unchecked=config.getoption("optbench_allow_unchecked"),
+        add_baselines=add,
+        prune_baselines=config.getoption("optbench_prune_baselines"),
     )
 
 

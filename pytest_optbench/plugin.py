@@ -93,6 +93,15 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     return SuiteFile.from_parent(parent, path=file_path)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """An xdist worker sends the case ids of the suites it collected to the controller."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        from pytest_optbench.collect import SUITE_CASES_KEY
+
+        workeroutput["optbench_suite_cases"] = session.config.stash.get(SUITE_CASES_KEY, {})
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     report = yield
@@ -143,6 +152,7 @@ class OptbenchSession:
         self.report: ReportFiles | None = None
         self.selected = 0    # optbench cases selected to run, to say so when none of them did
         self.write_failures: list[str] = []   # files the session could not write, and why
+        self.baseline_notes: list[str] = []   # unused entries, and what pruning did
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items) -> None:
@@ -151,6 +161,13 @@ class OptbenchSession:
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
         self.selected = max(self.selected, sum(1 for i in ids if ".yaml::" in i or ".yml::" in i))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node, error) -> None:
+        from pytest_optbench.collect import SUITE_CASES_KEY
+
+        cases = getattr(node, "workeroutput", {}).get("optbench_suite_cases", {})
+        self.config.stash.setdefault(SUITE_CASES_KEY, {}).update(cases)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "optbench", None)
@@ -187,8 +204,12 @@ class OptbenchSession:
         # read-only during the run, a lock held too long) never costs the others, and is one
         # clear line at the end of the summary with a non-zero exit status.
         results = self.results
-        if self.options.update_baselines and not interrupted:
-            self._writing("baselines", lambda: setattr(self, "written", results.write_baselines()))
+        if (self.options.update_baselines or self.options.add_baselines) and not interrupted:
+            replace = self.options.update_baselines
+            self._writing("baselines", lambda: setattr(
+                self, "written", results.write_baselines(replace=replace)))
+        if results.results and not self.config.option.collectonly:
+            self._writing("baselines (pruning)", lambda: self._unused(int(exitstatus)))
         if self.options.json_path:
             json_path = self.options.json_path
             self._writing(f"results {json_path}", lambda: results.write_json(
@@ -205,6 +226,25 @@ class OptbenchSession:
                 self.write_failures or (self._unchecked() and not self.options.allow_unchecked
                                         and not self.config.option.collectonly)):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _unused(self, exitstatus: int) -> None:
+        """Say which stored entries no case uses; remove them where pruning was asked for and
+        the run allows it (a refusal fails the session)."""
+        from pytest_optbench.collect import SUITE_CASES_KEY
+        from pytest_optbench.gate.unused import find_unused, prune
+
+        results = self.results.results if self.results else []
+        known = self.config.stash.get(SUITE_CASES_KEY, {})
+        unused = find_unused(results, lambda suite_file: set(known[suite_file])
+                             if suite_file in known else None)
+        for entry in unused:
+            if not self.options.prune_baselines:
+                self.baseline_notes.append(entry.describe())
+                continue
+            pruned, line = prune(entry, results, exitstatus)
+            (self.baseline_notes if pruned else self.write_failures).append(line)
+        if self.options.prune_baselines and not unused:
+            self.baseline_notes.append("baselines: no unused entries to prune")
 
     def _unchecked(self) -> bool:
         """Selected cases exist, but none ran, or those that ran expected stored baselines and
@@ -252,8 +292,10 @@ class OptbenchSession:
                 writer.write_line(text)
         for warning in run_warnings(results, self.selected):
             writer.write_line(warning, red=True, bold=True)
-        if self.options.update_baselines:
+        if self.options.update_baselines or self.options.add_baselines:
             self._report_writes(writer, exitstatus)
+        for note in self.baseline_notes:
+            writer.write_line(note, yellow=True)
         if self.options.json_path and not any(f.startswith("NOT WRITTEN: results")
                                               for f in self.write_failures):
             writer.write_line(f"results written to {self.options.json_path}")
@@ -270,9 +312,13 @@ class OptbenchSession:
                               "the files are unchanged")
             return
         for summary in self.written:
+            kept = ", kept as stored" if self.options.add_baselines else ""
             writer.write_line(f"baselines {summary.path}: {len(summary.added)} added, "
                               f"{len(summary.updated)} updated, "
-                              f"{len(summary.unchanged)} unchanged")
+                              f"{len(summary.unchanged)} unchanged{kept}")
+            if summary.updated:
+                # The table above shows their old and new values, status "accepted".
+                writer.write_line("  updated: " + ", ".join(summary.updated))
         _, refused = self.results.recordable() if self.results else ([], [])
         for result in refused:
             why = "diverged" if result.divergence else "raised an error"

@@ -100,8 +100,15 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
                          of_kind.other_devices_not_comparable)
     if isinstance(baseline, CaseOutcome):
         return baseline
+    # --optbench-add-baselines records the cases that have no baseline and checks the rest; a
+    # diverged case is never recorded, so it is checked against what is stored.
+    updating = (options.update_baselines or (
+        options.add_baselines and baseline.state in (BaselineState.MISSING,
+                                                     BaselineState.NOT_COMPARABLE))) \
+        and not measured.divergence
+    result.update = updating
     rows = check_case(case.case_id, measured.metrics, case.expect, of_kind.metrics, baseline,
-                      known_reason=case.does_not_converge, updating=options.update_baselines,
+                      known_reason=case.does_not_converge, updating=updating,
                       false_alarm_rate=options.false_alarm_rate, seeds=seeds)
     if measured.divergence:
         rows.insert(0, Row(case.case_id, "loss", None, None, None, "bounded", Status.DIVERGED,

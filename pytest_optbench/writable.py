@@ -20,7 +20,7 @@ def check_outputs(options: OptbenchOptions) -> None:
         _file("--optbench-json", options.json_path)
     if options.report_dir is not None:
         _folder("--optbench-report", options.report_dir, must_write=True)
-    if options.update_baselines:
+    if options.writes_baselines:
         _folder("--optbench-baseline-dir", options.baseline_dir, must_write=True)
     elif options.baseline_dir.exists() and not options.baseline_dir.is_dir():
         _folder("--optbench-baseline-dir", options.baseline_dir, must_write=False)

@@ -13,14 +13,14 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator, Mapping, Sequence
 
 from pytest_optbench.gate.baseline_schema import RESTORE_HINT, BaselineFormatError, check, parse
 from pytest_optbench.gate.checks import BaselineView
+from pytest_optbench.gate.metrics import stored_form
 from pytest_optbench.gate.record import BaselineContext, BaselineState
 
 FORMAT = 1
-SIGNIFICANT_DIGITS = 6
 
 
 class BaselineFileError(Exception):
@@ -137,23 +137,19 @@ def make_entry(config_hash: str, seeds: list[int], metrics: Mapping[str, list[An
     """`curve`: the mean learning curve, kept for plots; it is never compared. `config`: the
     case's configuration, so that a stale entry can say which fields changed."""
     entry = {"config_hash": config_hash, "seeds": list(seeds),
-             "metrics": {name: [_round(v) for v in values] for name, values in metrics.items()},
+             "metrics": {name: [stored_form(v) for v in values] for name, values in metrics.items()},
              "provenance": dict(provenance)}
     if config:
         entry["config"] = json.loads(json.dumps(config, default=str))
     if curve:
-        entry["curve"] = {name: [_round(v) for v in values] for name, values in curve.items()}
+        entry["curve"] = {name: [stored_form(v) for v in values] for name, values in curve.items()}
     return entry
 
 
-def _round(value: Any) -> Any:
-    if isinstance(value, list):  # a curve
-        return [_round(v) for v in value]
-    return None if value is None else float(f"{value:.{SIGNIFICANT_DIGITS}g}")
-
-
-def write_entries(path: Path, suite: str, updates: Mapping[str, Mapping[str, dict[str, Any]]]) -> WriteSummary:
-    """Add or replace `updates[context][case_id]` in the file; keep every other entry."""
+def write_entries(path: Path, suite: str, updates: Mapping[str, Mapping[str, dict[str, Any]]],
+                  replace: bool = True) -> WriteSummary:
+    """Add or replace `updates[context][case_id]` in the file; keep every other entry.
+    `replace`: False adds only what is missing and keeps every stored entry as it is."""
     path = Path(path)
     summary = WriteSummary(path)
     with _lock(path):
@@ -165,7 +161,7 @@ def write_entries(path: Path, suite: str, updates: Mapping[str, Mapping[str, dic
                 label = f"{context}: {case_id}"
                 if old is None:
                     summary.added.append(label)
-                elif _same_result(old, entry):
+                elif _same_result(old, entry) or not replace:
                     summary.unchanged.append(label)
                     continue  # keep the old provenance: nothing about the result changed
                 else:
@@ -174,6 +170,24 @@ def write_entries(path: Path, suite: str, updates: Mapping[str, Mapping[str, dic
         if summary.added or summary.updated:
             atomic_write(path, dumps(data))
     return summary
+
+
+def remove_entries(path: Path, suite: str, unused: Mapping[str, Sequence[str]]) -> list[str]:
+    """Remove `unused[context]` case ids from the file; the "context: case" labels removed."""
+    path = Path(path)
+    removed: list[str] = []
+    with _lock(path):
+        data = read(path, suite)
+        for context, cases in sorted(unused.items()):
+            stored = data["entries"].get(context, {})
+            for case_id in sorted(cases):
+                if stored.pop(case_id, None) is not None:
+                    removed.append(f"{context}: {case_id}")
+            if context in data["entries"] and not stored:
+                del data["entries"][context]
+        if removed:
+            atomic_write(path, dumps(data))
+    return removed
 
 
 def _same_result(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

@@ -6,10 +6,10 @@ import dataclasses
 import functools
 import math
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 from pytest_optbench.gate.expectations import BaselineCheck, Expectation
-from pytest_optbench.gate.metrics import Metric, format_value, format_with_unit
+from pytest_optbench.gate.metrics import Metric, format_value, format_with_unit, stored_form
 from pytest_optbench.gate.record import FAILING, BaselineState, Row, Status
 from pytest_optbench.gate.statistics import DEFAULT_FALSE_ALARM_RATE, seed_margin
 
@@ -101,7 +101,7 @@ def _baseline_verdict(metric: Metric, check: BaselineCheck | None, value: float 
     if check is None:
         return _Verdict(Status.PASS, mean(stored))
     if updating:
-        return _Verdict(Status.RECORDED, mean(stored))
+        return _accepted(metric, value, values, stored)
     if baseline.state is not BaselineState.OK:
         return _Verdict(baseline.state.status, problems=(baseline.detail,))
     base = mean(stored)
@@ -120,6 +120,18 @@ def _baseline_verdict(metric: Metric, check: BaselineCheck | None, value: float 
     return _Verdict(status, base, bounds, tuple(problems), compared=True)
 
 
+def _accepted(metric: Metric, value: float | None, values: Values,
+              stored: Values | None) -> _Verdict:
+    """An update: RECORDED where nothing was stored or the stored values stay; ACCEPTED, with
+    the old and new values, where it replaces stored values with different ones."""
+    base = mean(stored)
+    if stored is None or stored_form(list(values)) == list(stored):
+        return _Verdict(Status.RECORDED, base)
+    show = functools.partial(format_with_unit, unit=metric.unit)
+    return _Verdict(Status.ACCEPTED, base, problems=(
+        f"accepted: the stored baseline {show(base)} is replaced by {show(value)}",))
+
+
 def mean_curve(curves: Sequence[Sequence[float | None] | None] | None) -> list[float | None]:
     """Point by point mean over seeds of per-seed curves."""
     present = [c for c in curves or () if c is not None]
@@ -135,11 +147,19 @@ def _check_curve(case: str, metric: Metric, expectation: Expectation, values: Va
     limit = check.tolerance if check.tolerance is not None else metric.tolerance
     row = functools.partial(Row, case, metric.name, limit=f"<= {format_value(limit)}",
                             unit=metric.unit)
-    if updating:
-        return row(None, None, None, status=Status.RECORDED)
-    if baseline.state is not BaselineState.OK:
+    if baseline.state is not BaselineState.OK and not updating:
         return row(None, None, None, status=baseline.state.status, detail=baseline.detail)
-    current = mean_curve(values)
+    compared = _compare_curves(mean_curve(values), baseline, metric, limit, row)
+    if not updating:
+        return compared
+    if compared.status is Status.CHANGED and baseline.metrics:
+        return dataclasses.replace(compared, status=Status.ACCEPTED, compared=False,
+                                   detail=f"accepted: {compared.detail}")
+    return row(None, None, None, status=Status.RECORDED)
+
+
+def _compare_curves(current: list[float | None], baseline: BaselineView, metric: Metric,
+                    limit: float, row: Callable[..., Row]) -> Row:
     stored = mean_curve(baseline.metrics.get(metric.name) if baseline.metrics else None)
     if len(current) != len(stored):
         return row(None, None, None, status=Status.CHANGED, compared=True,
@@ -153,8 +173,11 @@ def _check_curve(case: str, metric: Metric, expectation: Expectation, values: Va
             worst, where = gap, index
     if where is None or worst <= limit:
         return row(worst, None, None, status=Status.PASS, compared=True)
-    detail = (f"largest change at point {where + 1} of {len(current)}: "
-              f"{format_value(current[where])} against {format_value(stored[where])}")
+    # Said in words: a bare "2.687 against 1.862" does not say which is new, nor of what.
+    detail = (f"{metric.description}: the largest change is at point {where + 1} of "
+              f"{len(current)}, now {format_value(current[where])}, baseline "
+              f"{format_value(stored[where])}: a change of {format_value(worst)}, more than the "
+              f"tolerance {format_value(limit)}")
     return row(worst, None, None, status=Status.CHANGED, detail=detail, compared=True)
 
 

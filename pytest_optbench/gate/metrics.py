@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,17 @@ class Metric:
     # is the least spread assumed. None: the metric is deterministic, tolerances alone apply.
     noise_floor: float | None = None
     unit: str = ""            # "s", "B", "/s", "B/s" or "%": how the table shows values
+
+
+# Stored values keep this many significant digits: enough for any tolerance, small diffs.
+SIGNIFICANT_DIGITS = 6
+
+
+def stored_form(value: Any) -> Any:
+    """A value (or a curve of values) as a baseline file keeps it."""
+    if isinstance(value, (list, tuple)):
+        return [stored_form(v) for v in value]
+    return None if value is None else float(f"{value:.{SIGNIFICANT_DIGITS}g}")
 
 
 def format_with_unit(value: float | None, unit: str) -> str:

@@ -26,6 +26,7 @@ class Status(_Text):
     PASS = "pass"
     IMPROVED = "improved"
     RECORDED = "recorded"
+    ACCEPTED = "accepted"    # an update replaced a stored value with a different one
     KNOWN = "known"
     NOT_COMPARABLE = "not comparable"
     NOT_TIMED = "not timed"
@@ -48,7 +49,7 @@ FAILING = frozenset({Status.FAIL, Status.REGRESSION, Status.CHANGED, Status.MISS
 SEVERITY: tuple[Status, ...] = (
     Status.ERROR, Status.DIVERGED, Status.FAIL, Status.REGRESSION, Status.CHANGED, Status.STALE,
     Status.MISSING, Status.STALE_CONFIG, Status.NEW, Status.REMOVED, Status.NOT_COMPARABLE,
-    Status.NOT_TIMED, Status.IMPROVED, Status.RECORDED, Status.KNOWN, Status.PASS)
+    Status.NOT_TIMED, Status.ACCEPTED, Status.IMPROVED, Status.RECORDED, Status.KNOWN, Status.PASS)
 
 
 class Outcome(_Text):

@@ -36,8 +36,10 @@ class SessionResults:
                 bad.append(result)
         return good, bad
 
-    def write_baselines(self) -> list[WriteSummary]:
-        good, _ = self.recordable()
+    def write_baselines(self, replace: bool = True) -> list[WriteSummary]:
+        """Entries for the results recorded in this run (`update`); `replace`: False keeps any
+        entry already stored (--optbench-add-baselines), even one another process wrote."""
+        good = [result for result in self.recordable()[0] if result.update]
         by_file: dict[str, dict[str, dict[str, Any]]] = defaultdict(lambda: defaultdict(dict))
         suites: dict[str, str] = {}
         for result in good:
@@ -47,7 +49,7 @@ class SessionResults:
                                result.provenance, result.curves.get("mean"), result.config)
             by_file[result.baseline_file][result.baseline_context.format()][result.case] = entry
             suites[result.baseline_file] = result.suite
-        return [write_entries(Path(path), suites[path], updates)
+        return [write_entries(Path(path), suites[path], updates, replace=replace)
                 for path, updates in sorted(by_file.items())]
 
     def write_json(self, path: Path, complete: bool, exitstatus: int,

@@ -10,7 +10,7 @@ from typing import Sequence
 from pytest_optbench.gate.record import CaseResult
 from pytest_optbench.report.columns import PER_SEED
 from pytest_optbench.report.section import Section
-from pytest_optbench.report.table import (HEADERS, first_run_lines, run_warnings, split_cells,
+from pytest_optbench.report.table import (DETAIL, HEADERS, first_run_lines, run_warnings, split_cells,
                                           summary_line)
 
 STYLE = """
@@ -18,6 +18,7 @@ body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1400
 h1 { font-size: 1.5rem; } h2 { font-size: 1.2rem; margin-top: 2rem; }
 table { border-collapse: collapse; font-size: 13px; margin: 0.5rem 0 1rem; }
 th, td { border-bottom: 1px solid #ddd; padding: 3px 9px; text-align: left; white-space: nowrap; }
+td:nth-child(9) { white-space: normal; min-width: 24rem; color: #444; }
 th { background: #f4f4f4; }
 td.FAIL, td.REGRESSION, td.CHANGED, td.MISSING, td.STALE, td.DIVERGED, td.ERROR { color: #b00020; font-weight: 600; }
 td.improved { color: #1b7f3b; }
@@ -53,7 +54,7 @@ def html_report(results: Sequence[CaseResult], sections: Sequence[Section],
         headers, status = HEADERS + [PER_SEED], HEADERS.index("status")
         parts.append("<h2>Checks</h2>")
         if attention:
-            parts.append(_table(headers, attention, status))
+            parts.append(_table([*headers, DETAIL], attention, status))
         if calm:
             fold = "" if attention else " open"
             parts.append(f"<details{fold}><summary>{len(calm)} passing rows</summary>"

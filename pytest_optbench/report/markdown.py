@@ -6,7 +6,7 @@ from typing import Any, Sequence
 
 from pytest_optbench.gate.record import CaseResult, Outcome
 from pytest_optbench.report.section import Section
-from pytest_optbench.report.table import (HEADERS, TableCase, first_run_lines, run_warnings,
+from pytest_optbench.report.table import (DETAIL, HEADERS, TableCase, first_run_lines, run_warnings,
                                           split_cells, summary_line)
 
 NOTABLE_FIRST_LIMIT = 200   # rows listed in the open; the rest go under a <details> fold
@@ -26,12 +26,13 @@ def markdown_table(results: Sequence[TableCase]) -> str:
     """Rows that need attention in the open, every other row folded away."""
     attention, calm = split_cells(results)
     parts = []
+    headers = [*HEADERS, DETAIL]
     if attention:
-        parts.append(pipe_table(HEADERS, attention[:NOTABLE_FIRST_LIMIT]))
+        parts.append(pipe_table(headers, attention[:NOTABLE_FIRST_LIMIT]))
     if len(attention) > NOTABLE_FIRST_LIMIT:
         rest = attention[NOTABLE_FIRST_LIMIT:]
         parts.append(f"<details><summary>{len(rest)} more rows that need attention</summary>\n\n"
-                     + pipe_table(HEADERS, rest) + "\n\n</details>")
+                     + pipe_table(headers, rest) + "\n\n</details>")
     if calm:
         parts.append(f"<details><summary>{len(calm)} passing rows</summary>\n\n"
                      + pipe_table(HEADERS, calm) + "\n\n</details>")

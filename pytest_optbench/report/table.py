@@ -37,7 +37,7 @@ class TableCase(Protocol):
 FULL_TABLE_ROWS = 40
 TERMINAL_WIDTH = 100
 MIN_NAME_WIDTH = 20  # below this a shortened case name stops being recognisable
-NOTABLE = FAILING | {Status.IMPROVED}
+NOTABLE = FAILING | {Status.IMPROVED, Status.ACCEPTED}
 CALM = (Status.PASS, Status.KNOWN, Status.RECORDED)
 
 
@@ -124,17 +124,24 @@ def cell_values(result: TableCase, row: Row, several_suites: bool,
     return cells
 
 
+DETAIL = "detail"
+
+
 def split_cells(results: Sequence[TableCase], per_seed: bool = False
                 ) -> tuple[list[list[str]], list[list[str]]]:
     """The table's cells, split into rows that need attention and calm (passing) rows,
-    each in table order: what Markdown and HTML show in the open and what they fold away."""
+    each in table order: what Markdown and HTML show in the open and what they fold away.
+    The rows that need attention end with their full explanation (column DETAIL)."""
     pairs = ordered_rows(results)
     several = len({r.suite for r in results}) > 1
     attention: list[list[str]] = []
     calm: list[list[str]] = []
     for result, row in pairs:
-        (calm if row.status in CALM else attention).append(
-            cell_values(result, row, several, per_seed=per_seed))
+        cells = cell_values(result, row, several, per_seed=per_seed)
+        if row.status in CALM:
+            calm.append(cells)
+        else:
+            attention.append([*cells, row.detail or "-"])
     return attention, calm
 
 
