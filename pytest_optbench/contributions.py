@@ -21,8 +21,10 @@ def _by_kind(results: Sequence[CaseResult]) -> dict[str, list[CaseResult]]:
 
 def sections(results: Sequence[CaseResult]) -> list[Section]:
     from pytest_optbench.kinds import kind
+    from pytest_optbench.report.sensitivity import sensitivity_section
 
-    return [s for name, members in _by_kind(results).items() for s in kind(name).sections(members)]
+    return [s for name, members in _by_kind(results).items()
+            for s in kind(name).sections(members)] + sensitivity_section(results)
 
 
 def notes(results: Sequence[CaseResult]) -> list[str]:

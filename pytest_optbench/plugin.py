@@ -321,7 +321,11 @@ class OptbenchSession:
                 writer.write_line("  updated: " + ", ".join(summary.updated))
         _, refused = self.results.recordable() if self.results else ([], [])
         for result in refused:
-            why = "diverged" if result.divergence else "raised an error"
+            from pytest_optbench.gate.record import Outcome
+
+            why = "diverged" if result.divergence else \
+                f"not timed: {result.reason}" if result.status is Outcome.NOT_TIMED else \
+                "raised an error"
             writer.write_line(f"not recorded: {result.case} ({why})")
 
 

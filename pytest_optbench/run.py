@@ -100,6 +100,12 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
                          of_kind.other_devices_not_comparable)
     if isinstance(baseline, CaseOutcome):
         return baseline
+    unlike = of_kind.not_comparable(baseline.provenance, measured) \
+        if baseline.state is BaselineState.OK else None
+    if unlike:
+        baseline = BaselineView(BaselineState.NOT_COMPARABLE, provenance=baseline.provenance,
+                                detail=f"{unlike}; record one for this machine with: "
+                                       f"{record_command(case, nodeid, options)}")
     # --optbench-add-baselines records the cases that have no baseline and checks the rest; a
     # diverged case is never recorded, so it is checked against what is stored.
     updating = (options.update_baselines or (
@@ -113,6 +119,15 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
     if measured.divergence:
         rows.insert(0, Row(case.case_id, "loss", None, None, None, "bounded", Status.DIVERGED,
                            measured.divergence_text or ""))
+    if not updating and baseline.state is BaselineState.OK:
+        from pytest_optbench.gate.checks import same_seeds
+        from pytest_optbench.gate.power import sensitivity
+
+        found = sensitivity(measured.metrics, case.expect, of_kind.metrics,
+                            same_seeds(baseline, seeds, of_kind.metrics),
+                            options.false_alarm_rate)
+        if found:
+            result.details["sensitivity"] = found
     failure = failure_message(rows, measured.divergence_text, baseline)
     result.baseline_context = measured.context
     result.seeds = list(seeds)

@@ -191,8 +191,12 @@ def _compare(metric: Metric, check: BaselineCheck, value: float | None,
         return (Status.CHANGED if check.two_sided else Status.IMPROVED), (None, None)
     if value is None:
         return (Status.CHANGED if check.two_sided else Status.REGRESSION), (None, None)
-    allowed = max(margin(metric, check, base), noise)
-    low, high = base - allowed, base + allowed
+    if metric.log_scale and value > 0 and base > 0:
+        low, high = _ratio_bounds(metric, check, base)
+        value = max(value, _floor(metric, check))   # below the floor, values count as equal
+    else:
+        allowed = max(margin(metric, check, base), noise)
+        low, high = base - allowed, base + allowed
     if check.two_sided:
         return (Status.PASS if low <= value <= high else Status.CHANGED), (low, high)
     if metric.higher_is_better:
@@ -202,6 +206,20 @@ def _compare(metric: Metric, check: BaselineCheck, value: float | None,
         worse, better = value > high, value < low
         bounds = (None, high)
     return (Status.REGRESSION if worse else Status.IMPROVED if better else Status.PASS), bounds
+
+
+def _floor(metric: Metric, check: BaselineCheck) -> float:
+    return check.tolerance if check.tolerance is not None else metric.tolerance
+
+
+def _ratio_bounds(metric: Metric, check: BaselineCheck, base: float) -> tuple[float, float]:
+    """A log-scale metric's bounds: a factor (1 + rel_tolerance) either way of the baseline,
+    both held to the floor, below which values count as equal."""
+    factor = 1.0 + (check.rel_tolerance if check.rel_tolerance is not None
+                    else metric.rel_tolerance)
+    floor = _floor(metric, check)
+    anchored = max(base, floor)
+    return max(anchored / factor, floor), anchored * factor
 
 
 def _tighter(lower: float | None, upper: float | None, bound: Bounds) -> Bounds:

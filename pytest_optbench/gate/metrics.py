@@ -20,6 +20,10 @@ class Metric:
     # is the least spread assumed. None: the metric is deterministic, tolerances alone apply.
     noise_floor: float | None = None
     unit: str = ""            # "s", "B", "/s", "B/s" or "%": how the table shows values
+    # Compared as a ratio: positive values move by more than a factor (1 + rel_tolerance) to
+    # count, and values below `tolerance` count as equal to it (a floor, not a slack). A loss
+    # that goes from 1e-19 to 1e-12 has moved by seven decades, which no absolute slack sees.
+    log_scale: bool = False
 
 
 # Stored values keep this many significant digits: enough for any tolerance, small diffs.
@@ -45,8 +49,9 @@ def format_with_unit(value: float | None, unit: str) -> str:
                 return f"{value / scale:.3g} {suffix}"
         return f"{value:.3g} s"
     if unit == "B":
+        # The next unit from 1000 of this one on: 1023 KiB with 3 digits would read 1.02e+03.
         for power, suffix in ((0, "B"), (10, "KiB"), (20, "MiB"), (30, "GiB")):
-            if abs(value) < 2 ** (power + 10):
+            if abs(value) < 1000 * 2 ** power:
                 return f"{value / 2 ** power:.3g} {suffix}"
         return f"{value / 2 ** 40:.3g} TiB"
     base = unit.removesuffix("/s")

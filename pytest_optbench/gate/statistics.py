@@ -52,3 +52,28 @@ def seed_margin(current: Sequence[float], baseline: Sequence[float], noise_floor
 def _squares(values: Sequence[float]) -> float:
     centre = sum(values) / len(values)
     return sum((v - centre) ** 2 for v in values)
+
+
+DETECTION_POWER = 0.9
+
+
+def detectable_change(n: int, k: int, alpha: float, two_sided: bool = False,
+                      power: float = DETECTION_POWER) -> float | None:
+    """The smallest shift of a metric's mean, in standard deviations of one seed, that the seed
+    comparison above flags with probability `power`, given n new and k stored seeds and the
+    false-alarm probability `alpha`: the noncentrality at which the noncentral t crosses the
+    quantile that seed_margin uses, times the standard error of the difference. None without a
+    spread estimate (fewer than three seeds in all)."""
+    from scipy import optimize, stats
+
+    df = n + k - 2
+    if n < 1 or k < 1 or df < 1:
+        return None
+    tail = alpha / 2 if two_sided else alpha
+    critical = float(stats.t.ppf(1.0 - tail, df))
+
+    def missed(ncp: float) -> float:
+        return float(stats.nct.sf(critical, df, ncp)) - power
+
+    ncp = float(optimize.brentq(missed, 0.0, critical + 50.0))
+    return ncp * math.sqrt(1.0 / n + 1.0 / k)

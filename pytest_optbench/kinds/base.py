@@ -78,6 +78,11 @@ class Kind(ProblemKind, Protocol):
         """Run the case. `cache` lives as long as the process, for this kind alone."""
         ...
 
+    def not_comparable(self, stored: Mapping[str, Any] | None,
+                       measured: Measured) -> str | None:
+        """Why a stored baseline of the same context still does not apply, or None."""
+        ...
+
     def sections(self, results: list[CaseResult]) -> list[Section]:
         """Report tables of this kind's results (all of them are this kind's)."""
         ...
@@ -109,6 +114,12 @@ class KindDefaults:
 
     def benchmark_settings(self, case: Case, device_type: str) -> dict[str, Any]:
         return {}
+
+    def not_comparable(self, stored: Mapping[str, Any] | None,
+                       measured: Measured) -> str | None:
+        """Why a stored baseline of the same context still does not apply (`stored`: its
+        provenance), or None."""
+        return None
 
     def sections(self, results: list[CaseResult]) -> list[Section]:
         return []

@@ -152,10 +152,23 @@ def _cut_middle(text: str, width: int) -> str:
     return text[:head] + "…" + text[len(text) - (width - 1 - head):]
 
 
-def _shorten(text: str, width: int) -> str:
-    """Shorten a long case name to `width`. Its problem and the start and end of its
-    "[optimizer-...]" part are what people look for, so the cut goes inside the brackets
-    when the problem name leaves room, and into the problem name otherwise."""
+def _shorten(text: str, width: int, keep: str = "") -> str:
+    """Shorten a long case name to `width`, keeping `keep` (the optimizer's name) whole where
+    it fits: ids such as step_time[mlp-300-100-adam-for-loop] have it in the middle."""
+    short = _shorten_around(text, width)
+    at = text.rfind(keep) if keep else -1
+    if at <= 0 or keep in short:
+        return short
+    head, tail = text[:at], text[at:]
+    if len(tail) > width - 8:
+        return short
+    return _cut_middle(head, width - len(tail)) + tail
+
+
+def _shorten_around(text: str, width: int) -> str:
+    """Its problem and the start and end of its "[optimizer-...]" part are what people look
+    for, so the cut goes inside the brackets when the problem name leaves room, and into the
+    problem name otherwise."""
     if len(text) <= width:
         return text
     bracket = text.find("[")
@@ -169,7 +182,7 @@ def _shorten(text: str, width: int) -> str:
 
 
 def _tabulate_within(rows: list[list[str]], headers: Sequence[str], width: int,
-                     fit: int | None) -> str:
+                     fit: int | None, keep: Sequence[str] = ()) -> str:
     """A plain-text table; when it is wider than `width`, the names in column `fit` are cut
     by the overflow (measured on the rendered table, since tabulate pads its headers)."""
     from tabulate import tabulate
@@ -181,8 +194,8 @@ def _tabulate_within(rows: list[list[str]], headers: Sequence[str], width: int,
     overflow = max(len(line) for line in text.splitlines()) - width
     if fit is not None and overflow > 0:
         room = max(MIN_NAME_WIDTH, max(len(row[fit]) for row in rows) - overflow)
-        for row in rows:
-            row[fit] = _shorten(row[fit], room)
+        for index, row in enumerate(rows):
+            row[fit] = _shorten(row[fit], room, keep[index] if index < len(keep) else "")
         text = draw()
     return text
 
@@ -201,7 +214,8 @@ def render_table(results: Sequence[TableCase], verbose: bool = False,
         index = [headers.index(h) for h in chosen]
         rows = [[row[i] for i in index] for row in rows]
         fit = chosen.index("case") if "case" in chosen and not verbose else None
-        lines.append(_tabulate_within(rows, chosen, width, fit))
+        keep = [str(getattr(r, "optimizer", "") or "") for r, _ in shown]
+        lines.append(_tabulate_within(rows, chosen, width, fit, keep))
     lines += first_run_lines(results)
     hidden = len(pairs) - len(shown)
     if hidden:

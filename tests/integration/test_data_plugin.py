@@ -131,7 +131,15 @@ def recorded(env_data):
 
 
 def test_the_real_optimizers_pass_the_accuracy_gate(recorded):
-    recorded.runpytest("digits.yaml").assert_outcomes(passed=2)
+    result = recorded.runpytest("digits.yaml", "--optbench-report", "report")
+    result.assert_outcomes(passed=2)
+    # The report states what the seed comparison can see: 6 new against 6 stored seeds.
+    report = (recorded.path / "report" / "report.md").read_text()
+    assert "### Sensitivity" in report
+    line = next(line for line in report.splitlines()
+                if line.startswith("| digits | test_accuracy |"))
+    # Two noisy metrics share the false-alarm rate of 1e-3: 5e-4 each, 3.64 sd at 6+6 seeds.
+    assert "| 6+6 | 0.0005 | 3.64 sd |" in line
 
 
 @pytest.mark.parametrize("name, broken, failing", [

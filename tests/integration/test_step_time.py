@@ -81,6 +81,43 @@ def test_a_baseline_from_another_device_is_not_comparable(steps):
     assert result.ret == pytest.ExitCode.TESTS_FAILED
 
 
+def test_a_baseline_from_a_machine_of_the_same_cpu_name_but_other_threads_or_torch_is_not_comparable(steps):
+    """Keyed by the CPU name alone (as entries once were), a baseline would be judged on any
+    machine reporting that name."""
+    from pytest_optbench.provenance import cpu_name
+
+    steps.runpytest("steps.yaml", "--optbench-update-baselines", "-k", "sgd", *TICKS)
+    path = steps.path / "baselines" / "steps.json"
+    data = json.loads(path.read_text())
+    (context, cases), = data["entries"].items()
+    assert context.startswith(f"cpu@{cpu_name()}, ") and " threads, torch " in context
+    data["entries"] = {f"cpu@{cpu_name()}": cases}
+    path.write_text(json.dumps(data))
+    result = steps.runpytest("steps.yaml", "-k", "sgd", *TICKS)
+    result.assert_outcomes(passed=2)
+    assert "REGRESSION" not in result.stdout.str()
+    result.stdout.fnmatch_lines(["*step_time * not comparable*"])
+
+
+def test_a_baseline_timed_at_another_bandwidth_is_not_comparable(steps, monkeypatch):
+    steps.runpytest("steps.yaml", "--optbench-update-baselines", "-k", "sgd", *TICKS)
+    path = steps.path / "baselines" / "steps.json"
+    data = json.loads(path.read_text())
+    for entry in next(iter(data["entries"].values())).values():
+        assert entry["provenance"]["bandwidth_gbps"] > 0
+        entry["provenance"]["bandwidth_gbps"] *= 3
+    path.write_text(json.dumps(data))
+    monkeypatch.setattr(torch.optim, "SGD", optbench_testing.SlowTickingSGD)
+    result = steps.runpytest("steps.yaml", "-k", "sgd", *TICKS, "--optbench-json", "out.json")
+    # Ten times slower, yet not a regression: the machines are not alike.
+    result.assert_outcomes(passed=2)
+    assert "REGRESSION" not in result.stdout.str()
+    rows = json.loads((steps.path / "out.json").read_text())["cases"][0]["rows"]
+    step = next(row for row in rows if row["metric"] == "step_time")
+    assert step["status"] == "not comparable"
+    assert "GB/s of update bandwidth" in step["detail"] and "(3.00x apart" in step["detail"]
+
+
 @pytest.mark.slow
 def test_xdist_disables_timing_and_says_so_once(steps):
     result = steps.runpytest("-n", "2", "steps.yaml")
@@ -88,6 +125,15 @@ def test_xdist_disables_timing_and_says_so_once(steps):
     text = result.stdout.str()
     assert text.count("step timing disabled: 4 step_time cases ran once, untimed") == 1
     assert "REGRESSION" not in text and "MISSING" not in text
+
+
+@pytest.mark.slow
+def test_an_untimed_case_is_not_recorded_because_it_was_not_timed(steps):
+    result = steps.runpytest("-n", "2", "steps.yaml", "--optbench-update-baselines")
+    text = result.stdout.str()
+    assert "raised an error" not in text
+    result.stdout.fnmatch_lines(["not recorded: step_time* (not timed: pytest-benchmark is "
+                                 "disabled*"])
 
 
 def test_the_plain_fixture_times_a_users_optimizer(pytester):

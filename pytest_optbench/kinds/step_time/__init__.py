@@ -78,8 +78,8 @@ class StepTimeKind(KindDefaults):
 
     def measure(self, case: Case, seeds: tuple[int, ...], device: Any,
                 options: OptbenchOptions, cache: dict[str, Any], benchmark: Any) -> Measured:
+        from pytest_optbench.kinds.step_time.machine import machine_name, machine_provenance
         from pytest_optbench.kinds.step_time.measure import time_optimizer
-        from pytest_optbench.provenance import device_name
 
         config = cast(StepTimeConfig, case.problem)
         timing = time_optimizer(case.optimizer.class_name, config.params,
@@ -93,10 +93,18 @@ class StepTimeKind(KindDefaults):
                    "bytes_per_s": [timing.bytes_per_s],
                    "bandwidth_share": [timing.bandwidth_share],
                    "peak_memory": [float(timing.peak_memory_bytes)]}
-        return Measured(metrics, BaselineContext(device.type, device_name=device_name(device)),
+        return Measured(metrics, BaselineContext(device.type, device_name=machine_name(device)),
                         timing.median_s or 0.0, timing.rounds,
                         details={"timing": timing.to_json()}, dtype=config.dtype,
+                        provenance=machine_provenance(timing.bandwidth_limit,
+                                                      timing.bandwidth_source),
                         unmeasured=UNTIMED if timing.median_s is None else None)
+
+    def not_comparable(self, stored: Mapping[str, Any] | None,
+                       measured: Measured) -> str | None:
+        from pytest_optbench.kinds.step_time.machine import not_comparable
+
+        return not_comparable(stored, measured.provenance)
 
     def sections(self, results: list[CaseResult]) -> list[Section]:
         from pytest_optbench.kinds.step_time.section import sections

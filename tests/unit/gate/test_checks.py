@@ -126,3 +126,25 @@ def test_fewer_seeds_meet_the_stored_values_of_the_same_seeds():
     assert rows({"distance": [0.5]}, [0])["distance"].status is REGRESSION  # seed 0 moved
     # All stored seeds: the mean of all, as before.
     assert rows({"distance": [0.1, 0.5, 0.9]}, [0, 1, 2])["distance"].baseline == pytest.approx(0.5)
+
+
+def test_final_loss_is_compared_as_a_ratio_above_its_floor():
+    gate = Expectation(baseline=True)
+    tiny = ok(final_loss=[6.7e-19])
+    # Seven decades worse: an absolute slack of 1e-8 would have passed it.
+    row = check(LOSS, gate, [1.6e-12], tiny)
+    assert row.status == REGRESSION and row.limit == "<= 1.5e-12"
+    # Below the floor (1e-12) every value counts as equal.
+    assert check(LOSS, gate, [4e-14], tiny).status == PASS
+    assert check(LOSS, gate, [0.0], tiny).status == PASS
+    moderate = ok(final_loss=[2e-6])
+    assert check(LOSS, gate, [2.9e-6], moderate).status == PASS
+    assert check(LOSS, gate, [3.1e-6], moderate).status == REGRESSION
+    assert check(LOSS, gate, [1.2e-6], moderate).status == IMPROVED
+
+
+def test_a_negative_final_loss_falls_back_to_the_linear_tolerance():
+    # Functions whose minimum is below zero (six-hump camel: -1.0316) have no log scale.
+    base = ok(final_loss=[-1.0316])
+    assert check(LOSS, Expectation(baseline=True), [-1.0316], base).status == PASS
+    assert check(LOSS, Expectation(baseline=True), [0.2], base).status == REGRESSION
