@@ -1,5 +1,6 @@
-"""`python -m pytest_optbench compare OLD NEW` and `report RESULTS --out DIR` (also the
-`optbench` command): the optbench table and report outside pytest."""
+"""The `optbench` command (also `python -m pytest_optbench`): `compare OLD NEW` and `report
+RESULTS --out DIR` give the optbench table and report outside pytest; `init NAME` copies a
+shipped suite and its baselines into a project."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from pathlib import Path
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pytest_optbench",
-                                     description="Work with stored optbench results and baselines.")
+    parser = argparse.ArgumentParser(
+        prog="optbench", description="Work with optbench suites, results and baselines "
+                                     "(also run as: python -m pytest_optbench).")
     commands = parser.add_subparsers(dest="command", required=True)
     compare = commands.add_parser(
         "compare", help="compare two results or baseline files",
@@ -34,6 +36,15 @@ def build_parser() -> argparse.ArgumentParser:
                     "nothing.")
     report.add_argument("results", type=Path, help="a results file")
     report.add_argument("--out", type=Path, required=True, help="the folder to write")
+    init = commands.add_parser(
+        "init", help="copy a shipped suite and its baselines into a project",
+        description="Copy a suite that ships with pytest-optbench to suites/NAME.yaml and its "
+                    "baselines to baselines/NAME.json, ready for pytest --optbench "
+                    "suites/NAME.yaml. Nothing is overwritten.")
+    init.add_argument("name", nargs="?", help="the shipped suite (--list shows them)")
+    init.add_argument("--into", type=Path, default=Path("."),
+                      help="the project folder (default: the current folder)")
+    init.add_argument("--list", action="store_true", help="list the shipped suites")
     return parser
 
 
@@ -73,6 +84,35 @@ def run_compare(args: argparse.Namespace) -> int:
             print(f"  {command}")
     if args.fail_on_regression and (has_regression(compared) or reasons):
         return 1
+    return 0
+
+
+def run_init(args: argparse.Namespace) -> int:
+    from pytest_optbench.shipped import InitError, init, shipped_suites
+
+    if args.list or not args.name:
+        suites = shipped_suites()
+        if not suites:
+            print("error: this installation carries no shipped suites", file=sys.stderr)
+            return 2
+        width = max(map(len, suites))
+        for name, suite in suites.items():
+            recorded = "" if suite.baseline else " (no baselines)"
+            print(f"{name:<{width}}  {suite.description()}{recorded}")
+        if not args.name and not args.list:
+            print("copy one with: optbench init NAME")
+        return 0
+    try:
+        copied = init(args.name, args.into)
+    except InitError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    for path in copied.written:
+        print(f"wrote {path}")
+    for note in copied.notes:
+        print(note)
+    suite_file = next(path for path in copied.written if path.suffix == ".yaml")
+    print(f"run it with: pytest --optbench {suite_file.relative_to(args.into)}")
     return 0
 
 
@@ -122,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             return run_compare(args)
         if args.command == "report":
             return run_report(args)
+        if args.command == "init":
+            return run_init(args)
     except BrokenPipeError:
         import os
 

@@ -119,6 +119,13 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
     return report
 
 
+def no_suite_hint(config: pytest.Config) -> str:
+    where = ", ".join(config.args) or str(config.invocation_params.dir)
+    return (f"NO SUITE FOUND: --optbench found no suite file (a .yaml file whose top level says "
+            f"'optbench: 1') under {where}. Start from a shipped one with: optbench init "
+            f"analytic (optbench init --list shows them all)")
+
+
 def _is_case(nodeid: str) -> bool:
     return any(f"{suffix}::" in nodeid for suffix in SUITE_SUFFIXES)
 
@@ -282,6 +289,9 @@ class OptbenchSession:
         writer = terminalreporter
         results = self.results.results
         writer.write_sep("=", "optbench")
+        if not results and not self.config.stash.get(SUITE_COLLECTED, False):
+            writer.write_line(no_suite_hint(self.config), red=True, bold=True)
+            return
         texts = (render_table(results, verbose=self.options.verbose > 0,
                               columns=self.options.columns),
                  *(render_section(section) for section in sections(results)

@@ -40,7 +40,17 @@ def test_the_cpu_tier_runs_on_every_pull_request_and_posts_the_report(workflow):
     summary = [run for run in _runs(job) if "GITHUB_STEP_SUMMARY" in run]
     assert summary and f"{report}/report.md" in summary[0]
     assert [s for s in job["steps"] if s.get("name") == "Job summary"][0]["if"] == "always()"
-    assert all(Path(README.parent, a).is_file() for a in arguments if a.startswith("suites/"))
+    assert "suites/" in arguments  # the suites the README's setup block copies into a project
+
+
+def test_the_setup_block_copies_shipped_suites():
+    from pytest_optbench.shipped import shipped_suites
+
+    section = README.read_text().split("## Using it as a CI gate", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S)
+    assert block, "the CI section has no setup block"
+    names = re.findall(r"^optbench init (\S+)", block.group(1), re.M)
+    assert names and all(name in shipped_suites() for name in names)
 
 
 def test_the_gpu_tier_runs_only_where_a_gpu_runner_is_named(workflow):
