@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # The optimizer libraries suites/third_party.yaml gates, at pinned versions.
 THIRD_PARTY := $(VENV)/.third-party
 
-.PHONY: demo test bench tune clean
+.PHONY: demo test bench tune screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/seed_gate_power.py
 	$(BIN)/python benchmarks/bench_step_time.py
 	@if [ -d "$(DATA)/FashionMNIST/raw" ]; then $(BIN)/python benchmarks/bench_data_loop.py --data-dir $(DATA); fi
+
+# The shipped analytic suite's report as a reader sees it, rendered by headless Chromium.
+screenshot: $(STAMP)
+	-$(BIN)/pytest --optbench suites/analytic.yaml --optbench-report report/analytic -q
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,2400 \
+	  --screenshot=report/analytic/screenshot.png file://$(CURDIR)/report/analytic/index.html
+	@echo "look at report/analytic/screenshot.png"
 
 tune: $(STAMP)
 	$(BIN)/python benchmarks/tune_analytic.py suites/analytic.yaml

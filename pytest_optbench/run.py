@@ -137,7 +137,8 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
     result.wall_time_s, result.steps_run = round(measured.wall_time_s, 4), measured.steps_run
     result.provenance = {**provenance(device, measured.dtype), **measured.provenance}
     result.baseline_provenance = dict(baseline.provenance) if baseline.provenance else None
-    result.baseline_curve = dict(baseline.curve) if baseline.curve else None
+    result.baseline_curve = dict(baseline.curve) if baseline.curve else \
+        of_kind.stored_curve(baseline.metrics, measured) if baseline.metrics else None
     return CaseOutcome(result, failure)
 
 

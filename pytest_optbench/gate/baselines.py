@@ -296,6 +296,11 @@ def dumps(data: Any) -> str:
     return _dump(data, 0) + "\n"
 
 
+def compact_dumps(data: Any) -> str:
+    """Sorted keys, no spaces: results files are read by programs, and hold every curve."""
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False) + "\n"
+
+
 def _dump(value: Any, depth: int) -> str:
     pad, inner = "  " * depth, "  " * (depth + 1)
     if isinstance(value, dict):

@@ -8,7 +8,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Sequence
 
-from pytest_optbench.gate.baselines import WriteSummary, atomic_write, dumps, make_entry, \
+from pytest_optbench.gate.baselines import WriteSummary, atomic_write, compact_dumps, make_entry, \
     write_entries
 from pytest_optbench.gate.record import CaseResult, Outcome
 
@@ -54,7 +54,7 @@ class SessionResults:
 
     def write_json(self, path: Path, complete: bool, exitstatus: int,
                    selected: int | None = None) -> None:
-        atomic_write(Path(path), dumps(results_document(self.results, complete, exitstatus,
+        atomic_write(Path(path), compact_dumps(results_document(self.results, complete, exitstatus,
                                                         selected)))
 
 

@@ -9,7 +9,7 @@ the kind by name and calls it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Protocol, Sequence
 
 from pytest_optbench.gate.metrics import Metric
 from pytest_optbench.gate.record import BaselineContext, CaseResult
@@ -83,6 +83,11 @@ class Kind(ProblemKind, Protocol):
         """Why a stored baseline of the same context still does not apply, or None."""
         ...
 
+    def stored_curve(self, stored: Mapping[str, Sequence[Any]], measured: Measured) -> dict[str, Any] | None:
+        """A curve for plots drawn from a baseline's stored metrics, where its entry keeps no
+        curve of its own, or None."""
+        ...
+
     def sections(self, results: list[CaseResult]) -> list[Section]:
         """Report tables of this kind's results (all of them are this kind's)."""
         ...
@@ -119,6 +124,9 @@ class KindDefaults:
                        measured: Measured) -> str | None:
         """Why a stored baseline of the same context still does not apply (`stored`: its
         provenance), or None."""
+        return None
+
+    def stored_curve(self, stored: Mapping[str, Sequence[Any]], measured: Measured) -> dict[str, Any] | None:
         return None
 
     def sections(self, results: list[CaseResult]) -> list[Section]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from pytest_optbench.gate.baselines import atomic_write, dumps
+from pytest_optbench.gate.baselines import atomic_write, compact_dumps
 from pytest_optbench.gate.record import CaseResult
 from pytest_optbench.gate.session import results_document
 from pytest_optbench.report.section import Contributions
@@ -41,7 +41,7 @@ def write_report(results: Sequence[CaseResult], folder: Path,
     folder.mkdir(parents=True, exist_ok=True)
     report = ReportFiles(folder)
     atomic_write(folder / "results.json",
-                 dumps(document or results_document(results, complete, exitstatus, selected)))
+                 compact_dumps(document or results_document(results, complete, exitstatus, selected)))
     try:
         from pytest_optbench.report.plots import draw_all
     except ImportError:

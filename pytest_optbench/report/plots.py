@@ -36,6 +36,20 @@ BASELINE_LINE: dict[str, Any] = {"lw": 0.9, "alpha": 0.6, "marker": "x", "ms": 4
 VARIANT_LINES: list[str | tuple[Any, ...]] = ["--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2)), (0, (1, 3))]
 
 
+# Variants of one optimizer share its hue, each a shade of its own, darker and lighter in
+# turn, and a line style of its own: families read at a glance, and members stay apart.
+VARIANT_SHADES = [-0.45, 0.45, -0.7, 0.25, -0.25, 0.65]
+LINES_PER_PANEL = 8  # more lines than this in one panel cannot be told apart
+
+
+def shade(colour: str, amount: float) -> str:
+    """`colour` mixed with black (amount < 0) or white (amount > 0) by |amount|."""
+    rgb = [int(colour[i:i + 2], 16) for i in (1, 3, 5)]
+    target = 0 if amount < 0 else 255
+    mixed = [round(c + (target - c) * abs(amount)) for c in rgb]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
 @dataclass(frozen=True)
 class Style:
     colour: str
@@ -62,7 +76,9 @@ def palette(results: Iterable[CaseResult]) -> dict[str, Style]:
         if base == name:
             styles[name] = Style(colour[name])
         else:
-            styles[name] = Style(colour[base], VARIANT_LINES[variants_seen[base] % len(VARIANT_LINES)])
+            index = variants_seen[base]
+            styles[name] = Style(shade(colour[base], VARIANT_SHADES[index % len(VARIANT_SHADES)]),
+                                 VARIANT_LINES[index % len(VARIANT_LINES)])
             variants_seen[base] += 1
     return styles
 
@@ -94,6 +110,26 @@ def by_family(results: Sequence[CaseResult]) -> list[CaseResult]:
     return sorted(results, key=key)
 
 
+def panels(results: Sequence[CaseResult], limit: int = LINES_PER_PANEL) -> list[list[CaseResult]]:
+    """The results in panels of at most `limit` lines, by family: a family that fits stays in
+    one panel; a larger one fills panels of its own."""
+    names = {r.optimizer for r in results}
+    families: dict[str, list[CaseResult]] = defaultdict(list)
+    for result in by_family(results):
+        families[_base_of(result.optimizer, names)].append(result)
+    grouped: list[list[CaseResult]] = []
+    for members in families.values():
+        if grouped and len(grouped[-1]) + len(members) <= limit:
+            grouped[-1].extend(members)
+            continue
+        grouped += [members[i:i + limit] for i in range(0, len(members), limit)]
+    return grouped
+
+
+def failing(results: Iterable[CaseResult]) -> bool:
+    return any(r.status.value not in ("passed", "skipped", "not timed") for r in results)
+
+
 def label(result: CaseResult) -> str:
     return result.case.split("[", 1)[-1].rstrip("]")
 
@@ -110,12 +146,23 @@ def filename(*parts: str) -> str:
 
 
 def problem_groups(results: Sequence[CaseResult]) -> dict[tuple[str, str], list[CaseResult]]:
-    """The measured results by (suite, problem), in the order they first appear."""
+    """The measured results by (suite, problem): problems with a failing case first, so that a
+    report opens on the figures that explain its failures; otherwise in the order they ran."""
     groups: dict[tuple[str, str], list[CaseResult]] = defaultdict(list)
     for result in results:
         if result.metrics:
             groups[(result.suite, result.problem)].append(result)
-    return dict(groups)
+    ordered = sorted(groups.items(), key=lambda item: not failing(item[1]))
+    return dict(ordered)
+
+
+def attention_title(members: Sequence[CaseResult], title: str) -> str:
+    """A figure's caption, marked where one of its cases failed."""
+    if not failing(members):
+        return title
+    names = [label(r) for r in members if failing([r])]
+    shown = ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+    return f"FAILING ({shown}): {title}"
 
 
 def draw_all(results: Sequence[CaseResult], folder: Path,
@@ -130,8 +177,27 @@ def draw_all(results: Sequence[CaseResult], folder: Path,
         if figure is None:
             continue
         try:
-            figure.savefig(folder / name, dpi=110)
+            save_small(figure, folder / name)
         finally:
             plt.close(figure)
         written.append((title, name))
     return written
+
+
+DPI = 90
+PALETTE_COLOURS = 128
+
+
+def save_small(figure: Figure, path: Path) -> None:
+    """A PNG of PALETTE_COLOURS colours: plots have few colours, and the report embeds every
+    one of them, so a palette image is a quarter of the size at no visible cost."""
+    from io import BytesIO
+
+    from PIL import Image
+
+    buffer = BytesIO()
+    figure.savefig(buffer, dpi=DPI, format="png")
+    buffer.seek(0)
+    with Image.open(buffer) as image:
+        image.convert("RGB").quantize(colors=PALETTE_COLOURS, method=Image.Quantize.MEDIANCUT).save(
+            path, format="PNG", optimize=True)

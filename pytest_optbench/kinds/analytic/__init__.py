@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Mapping, cast
+from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 
 from pytest_optbench.gate.record import BaselineContext, CaseResult
 from pytest_optbench.kinds.analytic.config import AnalyticConfig
@@ -66,6 +66,21 @@ class AnalyticKind(KindDefaults):
                      "protocol": case.optimizer.protocol.describe(run.closure_ignored),
                      "f_min": run.function.f_min, "trajectories": trajectory_sample(run)},
             dtype=config.dtype, identity=run.verdict.identity())
+
+    def stored_curve(self, stored: Mapping[str, Sequence[Any]], measured: Measured) -> dict[str, Any] | None:
+        """The stored trajectory (median log10 loss gap at log-spaced steps), averaged over the
+        stored seeds: what the gate compares, drawn under the current loss curve."""
+        from pytest_optbench.kinds.analytic.summary import checkpoints
+
+        steps = checkpoints(measured.steps_run)
+        per_seed = [t for t in stored.get("trajectory") or [] if isinstance(t, list)]
+        if not per_seed or any(len(t) != len(steps) for t in per_seed):
+            return None
+        means = []
+        for i in range(len(steps)):
+            values = [t[i] for t in per_seed if t[i] is not None]
+            means.append(round(sum(values) / len(values), 4) if values else None)
+        return {"step": steps, "log10_gap": means}
 
     def sections(self, results: list[CaseResult]) -> list[Section]:
         from pytest_optbench.kinds.analytic.section import sections

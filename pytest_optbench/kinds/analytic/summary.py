@@ -9,7 +9,9 @@ import torch
 
 from pytest_optbench.kinds.analytic.runner import AnalyticRun
 
-CURVE_POINTS = 200
+CURVE_POINTS = 80
+# Plots need no more: a report of the whole shipped suite stays small enough to open quickly.
+PLOT_DIGITS = 4
 TRAJECTORY_POINTS = 16
 # Loss gaps below this are rounding noise: a change down there is no change of behaviour.
 TRAJECTORY_FLOOR = 1e-12
@@ -87,12 +89,19 @@ def summarize(run: AnalyticRun, tol: float, divergence_factor: float = 1e6) -> A
         metrics["trajectory"].append(
             [finite_or_none(float(v)) for v in gap[:, part].nanmedian(1).values])
 
-    return AnalyticOutcome(metrics, _divergence(first_bad, diverged, non_finite, run), _curves(loss),
+    return AnalyticOutcome(metrics, _divergence(first_bad, diverged, non_finite, run),
+                           _curves(loss - run.function.f_min),
                            converged.tolist(), run.wall_time_s, end, run.isolation,
                            loss.shape[1])
 
 
-def trajectory_sample(run: AnalyticRun, starts: int = 4, points: int = 100) -> dict | None:
+def for_plots(value: float) -> float | None:
+    """`value` to PLOT_DIGITS significant digits (None where it is not finite)."""
+    finite = finite_or_none(value)
+    return None if finite is None else float(f"{finite:.{PLOT_DIGITS}g}")
+
+
+def trajectory_sample(run: AnalyticRun, starts: int = 4, points: int = 40) -> dict | None:
     """A few start points' paths (of the first seed), for plots over the function's contours.
 
     Steps are taken log-spaced: optimizers move most in their first steps.
@@ -103,7 +112,7 @@ def trajectory_sample(run: AnalyticRun, starts: int = 4, points: int = 100) -> d
     chosen = min(starts, run.starts_per_seed)
     marks = sorted({0, end} | {min(end, round(end ** (i / (points - 1)))) for i in range(points)})
     paths = run.points[marks, :chosen].cpu()
-    as_lists = lambda t: [[finite_or_none(float(v)) for v in row] for row in t]  # noqa: E731
+    as_lists = lambda t: [[for_plots(float(v)) for v in row] for row in t]  # noqa: E731
     return {"steps": marks, "paths": [as_lists(paths[:, i]) for i in range(chosen)],
             "starts": as_lists(run.start_points[:chosen].cpu()),
             "minima": [list(m) for m in run.function.minima],
@@ -121,8 +130,10 @@ def _divergence(first_bad: torch.Tensor, diverged: torch.Tensor, non_finite: tor
             "start": first % run.starts_per_seed, "non_finite": bool(non_finite[step, first])}
 
 
-def _curves(loss: torch.Tensor) -> dict:
-    """Median and quartiles of the loss over starts, at up to CURVE_POINTS steps."""
+def _curves(gap: torch.Tensor) -> dict:
+    """Median and quartiles over starts of the loss gap to the minimum (`of: gap`; a gap, not
+    the loss, so that rounding for plots keeps it), at up to CURVE_POINTS steps."""
+    loss = gap
     steps = loss.shape[0]
     stride = max(1, math.ceil(steps / CURVE_POINTS))
     index = list(range(0, steps, stride))
@@ -130,5 +141,6 @@ def _curves(loss: torch.Tensor) -> dict:
         index.append(steps - 1)
     picked = loss[index]
     q = torch.nanquantile(picked, torch.tensor([0.25, 0.5, 0.75], dtype=picked.dtype), dim=1)
-    as_list = lambda row: [finite_or_none(float(v)) for v in row]  # noqa: E731
-    return {"step": index, "q25": as_list(q[0]), "median": as_list(q[1]), "q75": as_list(q[2])}
+    as_list = lambda row: [for_plots(float(v)) for v in row]  # noqa: E731
+    return {"of": "gap", "step": index, "q25": as_list(q[0]), "median": as_list(q[1]),
+            "q75": as_list(q[2])}

@@ -11,9 +11,9 @@ from matplotlib.figure import Figure
 
 from pytest_optbench.gate.record import CaseResult
 from pytest_optbench.kinds.base import Figures
-from pytest_optbench.report.plots import (BASELINE_LINE, LEGEND_ROWS, MARKERS, Style, by_family,
-                                          filename, label, legend_outside, problem_groups,
-                                          size_for_legend)
+from pytest_optbench.report.plots import (BASELINE_LINE, LEGEND_ROWS, MARKERS, Style,
+                                          attention_title, by_family, filename, label,
+                                          legend_outside, panels, problem_groups, size_for_legend)
 
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
@@ -120,9 +120,16 @@ def accuracy_against_time(results: Sequence[CaseResult], colours: Mapping[str, S
 
 
 def figures(results: Sequence[CaseResult], styles: Mapping[str, Style]) -> Figures:
-    planned: Figures = [(f"{suite}: {problem}, learning curves",
-                         filename(suite, problem, "curves"), partial(learning_curves, members, styles))
-                        for (suite, problem), members in problem_groups(results).items()]
+    planned: Figures = []
+    for (suite, problem), members in problem_groups(results).items():
+        # At most eight lines a panel: a problem with more configurations gets more figures.
+        chunks = panels(members)
+        for index, chunk in enumerate(chunks, 1):
+            part = [str(index)] if len(chunks) > 1 else []
+            title = f"{suite}: {problem}, learning curves" + (
+                f" ({index} of {len(chunks)})" if part else "")
+            planned.append((attention_title(chunk, title), filename(suite, problem, "curves", *part),
+                            partial(learning_curves, chunk, styles)))
     suites: dict[str, list[CaseResult]] = {}
     for result in results:
         if result.metrics:

@@ -69,9 +69,14 @@ def test_variants_share_their_base_colour_with_their_own_line_style():
     names = ["adam", "adam-amsgrad", "adam-weight-decay", "sgd", "sgd-lr-0.1", "momentum"]
     styles = plots.palette([analytic(name, 1.0) for name in names])
     assert len({styles[n].colour for n in ("adam", "sgd", "momentum")}) == 3
-    assert styles["adam-amsgrad"].colour == styles["adam-weight-decay"].colour == styles["adam"].colour
+    # Each variant: a darker or lighter shade of its base's colour, and a line style of its own.
+    base = styles["adam"].colour
+    assert styles["adam-amsgrad"].colour == plots.shade(base, plots.VARIANT_SHADES[0])
+    assert styles["adam-weight-decay"].colour == plots.shade(base, plots.VARIANT_SHADES[1])
+    assert len({styles[n].colour for n in ("adam", "adam-amsgrad", "adam-weight-decay")}) == 3
     assert len({styles[n].line for n in ("adam", "adam-amsgrad", "adam-weight-decay")}) == 3
-    assert styles["sgd-lr-0.1"].colour == styles["sgd"].colour and styles["sgd"].line == "-"
+    assert styles["sgd-lr-0.1"].colour == plots.shade(styles["sgd"].colour, plots.VARIANT_SHADES[0])
+    assert styles["sgd"].line == "-"
     thirteen = plots.palette([analytic(f"opt{i}", 1.0) for i in range(13)])
     assert len({style.colour for style in thirteen.values()}) == 13
 
@@ -83,14 +88,55 @@ def test_loss_curves():
     assert len(axes.get_lines()) == 2 and len(axes.collections) == 2  # lines and quartile bands
     assert axes.get_yscale() == "log"
     assert axes.get_xlabel() == "step" and "loss − minimum" in axes.get_ylabel()
-    assert "booth" in axes.get_title() and "quartiles" in axes.get_title()
+    title = figure._suptitle.get_text()
+    assert "booth" in title and "quartiles" in title and "baseline" not in title
     assert [t.get_text() for t in axes.get_legend().get_texts()] == ["adam", "sgd"]
     plt.close(figure)
     variant = [analytic("sgd", 1.0), analytic("sgd-nesterov", 1.0)]
     lines = loss_curves(variant, plots.palette(variant)).axes[0].get_lines()
-    assert lines[0].get_color() == lines[1].get_color()
+    assert lines[0].get_color() != lines[1].get_color()
     assert lines[0].get_linestyle() == "-" and lines[1].get_linestyle() == "--"
     plt.close("all")
+
+
+def test_loss_curves_draw_the_stored_trajectory_under_the_current_curve():
+    stored = analytic("adam", 1.0)
+    stored.baseline_curve = {"step": [1, 10, 30], "log10_gap": [-1.0, -2.0, None]}
+    figure = loss_curves([stored], plots.palette([stored]))
+    current, baseline = figure.axes[0].get_lines()
+    assert baseline.get_marker() == "x" and current.get_marker() == "None"
+    assert baseline.get_alpha() == plots.BASELINE_LINE["alpha"] and current.get_alpha() is None
+    assert list(baseline.get_xdata()) == [1, 10]  # the missing point is left out
+    assert list(baseline.get_ydata()) == pytest.approx([0.1, 0.01])
+    assert "the stored baseline's trajectory" in figure._suptitle.get_text()
+    plt.close(figure)
+
+
+def test_no_panel_holds_more_than_eight_lines_and_families_stay_together():
+    names = ["sgd", "momentum", "nesterov"] + ["adam"] + [f"adam-v{i}" for i in range(6)] + \
+        [f"opt{i}" for i in range(24)]
+    results = [analytic(name, 1.0) for name in names]
+    grouped = plots.panels(results)
+    assert max(len(panel) for panel in grouped) <= 8
+    assert sum(len(panel) for panel in grouped) == len(names)
+    adam_panels = {i for i, panel in enumerate(grouped) for r in panel if r.optimizer.startswith("adam")}
+    assert len(adam_panels) == 1  # the seven members of the family fit in one panel
+    figure = loss_curves(results, plots.palette(results))
+    drawn = [axes for axes in figure.axes if axes.get_visible()]
+    assert len(drawn) == len(grouped) and all(len(a.get_lines()) <= 8 for a in drawn)
+    plt.close(figure)
+
+
+def test_failing_problems_come_first_and_are_marked():
+    passing, broken = analytic("sgd", 1.0), analytic("adam", 1.0)
+    other = record(**{**broken.to_json(), "problem": "beale", "case": "beale[adam]",
+                      "status": "failed"})
+    groups = list(plots.problem_groups([passing, broken, other]))
+    assert groups == [("s", "beale"), ("s", "booth")]
+    assert plots.attention_title([other], "s: beale") == "FAILING (adam): s: beale"
+    figure = loss_curves([other], plots.palette([other]))
+    assert figure.axes[0].get_title(loc="left") == "FAILING: adam"
+    plt.close(figure)
 
 
 def test_trajectories_over_contours():
@@ -151,8 +197,13 @@ def test_step_time_bars_with_the_bandwidth_floor():
 def test_draw_all_names_files_and_skips_what_it_cannot_draw(tmp_path):
     results = [analytic("sgd", 1.0), data("sgd", 0.9, 2.0), timed("sgd", "fused", 1e-4)]
     written = plots.draw_all(results, tmp_path, figures)
-    assert [name for _, name in written] == ["s-booth-paths.png", "s-booth-loss.png",
+    assert [name for _, name in written] == ["s-booth-loss.png", "s-booth-paths.png",
                                             "d-mlp-curves.png", "d-accuracy-time.png",
                                             "t-10M-steps.png"]
-    assert all((tmp_path / name).stat().st_size > 10_000 for _, name in written)
+    from PIL import Image
+
+    for _, name in written:  # drawn, and saved as palette images, small enough to embed
+        assert (tmp_path / name).stat().st_size > 3_000
+        with Image.open(tmp_path / name) as image:
+            assert image.mode == "P" and len(image.getpalette()) // 3 <= plots.PALETTE_COLOURS
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(name for _, name in written)
