@@ -21,7 +21,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
-DATA = Path(os.environ.get("OPTBENCH_DATA_DIR", ROOT.parent / "shared" / "data"))
+DATA = Path(os.environ.get("OPTBENCH_DATA_DIR", ROOT.parent / "shared" / "data")).resolve()
 
 pytestmark = pytest.mark.slow
 
