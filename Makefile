@@ -31,6 +31,7 @@ test: $(STAMP) $(THIRD_PARTY)
 	OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest
 	$(BIN)/pytest --optbench suites/analytic.yaml -q
 	$(BIN)/pytest --optbench suites/third_party.yaml -q
+	$(BIN)/pytest --optbench suites/contracts.yaml -q
 	@if [ -d "$(DATA)/MNIST/raw" ] && [ -d "$(DATA)/CIFAR-10-images" ]; then \
 	  echo "real-data gates (cpu tier) on $(DATA)"; \
 	  OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest --optbench suites/mnist.yaml \

@@ -191,13 +191,13 @@ class CaseItem(pytest.Function):
 
     def _run(self, options: Any, caches: Any, benchmark: Any) -> None:
         from pytest_optbench.devices import DeviceUnavailable
-        from pytest_optbench.kinds.base import CaseTrouble
+        from pytest_optbench.kinds.base import CaseNotApplicable, CaseTrouble
         from pytest_optbench.run import error_result, run_case, skipped_result
 
         try:
             outcome = run_case(self.case, self.nodeid, self.suite_file, options, caches,
                                benchmark)
-        except DeviceUnavailable as exc:
+        except (DeviceUnavailable, CaseNotApplicable) as exc:
             self.optbench_result = skipped_result(self.case, self.nodeid, self.suite_file,
                                                   options, str(exc))
             pytest.skip(str(exc))

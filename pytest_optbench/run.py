@@ -94,6 +94,9 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
     result.details = measured.details
     if measured.identity:
         result.config_hash = config_hash(case, measured.identity)
+        # Kept with the configuration, so that a stale entry names what the run decided
+        # differently (a default that changed, another start isolation).
+        result.config = {**result.config, "run": dict(measured.identity)}
     if measured.unmeasured:
         return _unmeasured(result, next(iter(of_kind.metrics)), measured.unmeasured)
     baseline = _baseline(case, nodeid, result, measured, options, caches,
@@ -116,6 +119,7 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
     rows = check_case(case.case_id, measured.metrics, case.expect, of_kind.metrics, baseline,
                       known_reason=case.does_not_converge, updating=updating,
                       false_alarm_rate=options.false_alarm_rate, seeds=seeds)
+    rows = _explained(rows, measured.explanations, of_kind.stale_is_change)
     if measured.divergence:
         rows.insert(0, Row(case.case_id, "loss", None, None, None, "bounded", Status.DIVERGED,
                            measured.divergence_text or ""))
@@ -155,6 +159,23 @@ def _baseline(case: Case, nodeid: str, result: CaseResult, measured: Measured,
         if not options.update_baselines:
             return _error(result, f"baseline file unusable: {exc}")
         return BaselineView(BaselineState.MISSING, detail=str(exc))
+
+
+def _explained(rows: list[Row], explanations: dict[str, str], stale_is_change: bool) -> list[Row]:
+    """Failing rows with the kind's own explanation; STALE read as CHANGED where the kind
+    says a changed configuration is a change of behaviour."""
+    import dataclasses
+
+    from pytest_optbench.gate.record import FAILING
+
+    explained = []
+    for row in rows:
+        if stale_is_change and row.status is Status.STALE:
+            row = dataclasses.replace(row, status=Status.CHANGED)
+        if row.metric in explanations and row.status in FAILING:
+            row = dataclasses.replace(row, detail=explanations[row.metric])
+        explained.append(row)
+    return explained
 
 
 def _unmeasured(result: CaseResult, metric: str, reason: str) -> CaseOutcome:

@@ -20,6 +20,8 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "analytic": ("pytest_optbench.kinds.analytic", "an optbench case on an analytic test function"),
     "data": ("pytest_optbench.kinds.data", "an optbench case that trains a model on a dataset"),
     "step_time": ("pytest_optbench.kinds.step_time", "an optbench case that times optimizer.step()"),
+    "contracts": ("pytest_optbench.kinds.contracts",
+                  "an optbench case that checks one contract of an optimizer"),
 }
 
 

@@ -23,13 +23,18 @@ if TYPE_CHECKING:
     from pytest_optbench.report.plots import Style
     from pytest_optbench.suite.cases import Case
 
-__all__ = ["CaseTrouble", "ValidProblem", "Figures", "GroupRule", "Kind", "KindDefaults", "Measured",
+__all__ = ["CaseNotApplicable", "CaseTrouble", "ValidProblem", "Figures", "GroupRule", "Kind", "KindDefaults", "Measured",
            "Section"]
 
 
 class CaseTrouble(Exception):
     """Expected trouble running a case (data missing or corrupt, out of memory), with a message
     that says it all: the case fails with that message and no traceback."""
+
+
+class CaseNotApplicable(Exception):
+    """The case does not apply to its optimizer (a contract for an option the class lacks): it
+    is skipped with this reason, never counted as a pass."""
 
 
 @dataclass
@@ -50,6 +55,9 @@ class Measured:
     # What the run itself decided that changes its results (a probed start isolation); it
     # joins the case's configuration hash, so that a different decision reads as STALE.
     identity: dict[str, Any] | None = None
+    # metric -> the text that explains its failure, where the kind knows more than the numbers
+    # (the tensor, step and values that broke a contract).
+    explanations: dict[str, str] = field(default_factory=dict)
 
 
 # (title, file name, draw): a figure a kind adds to reports, drawn only when it is written.
@@ -64,6 +72,9 @@ class Kind(ProblemKind, Protocol):
     uses_benchmark: bool                    # its items take pytest-benchmark's fixture
     # Stored results on another device are not comparable (rather than missing).
     other_devices_not_comparable: bool
+    # A configuration that changed since recording is CHANGED (a behaviour to review, such as a
+    # default), not STALE.
+    stale_is_change: bool
 
     def keywords(self, case: Case) -> set[str]:
         """Extra words `-k` matches for a case of this kind."""
@@ -106,6 +117,7 @@ class KindDefaults:
 
     uses_benchmark = False
     other_devices_not_comparable = False
+    stale_is_change = False
 
     def group_rule(self, valid: ValidProblem) -> GroupRule | None:
         return GroupRule("match")
