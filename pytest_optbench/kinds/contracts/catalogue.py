@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from pytest_optbench.kinds.contracts import groups, numerics, state
+from pytest_optbench.kinds.contracts import compiled, groups, numerics, state
 from pytest_optbench.kinds.contracts.problems import Factory
 
 
@@ -28,6 +28,8 @@ CONTRACTS: dict[str, Contract] = {c.name: c for c in [
     Contract("implementations", "the foreach, fused and capturable implementations the class "
              "offers agree with its for-loop within the tolerance of the dtype",
              numerics.implementations),
+    Contract("compile", "the step under torch.compile agrees with the eager step within the "
+             "tolerance of float32", compiled.compiled),
     Contract("dtypes", "float16, bfloat16, float32 and float64 parameters and their state keep "
              "their dtype, and a complex parameter steps like its real view", numerics.dtypes),
     Contract("shape-invariance", "an elementwise optimizer updates the same values the same way "

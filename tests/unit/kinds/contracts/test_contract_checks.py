@@ -57,8 +57,18 @@ def test_each_contract_fails_on_an_optimizer_that_breaks_it(name, broken, genuin
     assert "expected" in str(caught.value) or "gradcheck" in str(caught.value)
 
 
+@pytest.mark.slow
+def test_the_compiled_step_agrees_with_eager_and_fails_where_it_does_not():
+    """torch.compile takes tens of seconds on a CPU: a slow test, one class each way."""
+    assert "agrees" in check("compile", torch.optim.SGD, lr=0.01)
+    with pytest.raises(Broken, match="the step under torch.compile against the eager step"):
+        check("compile", doubles.SGDCompiledDiffers, lr=0.01)
+    with pytest.raises(NotApplicable, match="needs a closure"):
+        check("compile", torch.optim.LBFGS, lr=0.1)
+
+
 def test_every_contract_is_shown_to_fail_here_or_through_its_baseline():
-    shown = {b[0] for b in BROKEN} | {"defaults"}  # defaults: tests/integration/test_contracts.py
+    shown = {b[0] for b in BROKEN} | {"defaults", "compile"}  # defaults: tests/integration/test_contracts.py
     assert shown == set(CONTRACTS)
 
 
