@@ -13,6 +13,9 @@ BUGS = [
     ("AdamDefaultLR", "contract[adam-defaults]", "run.defaults.instance.lr: 0.001 -> 0.002"),
     ("AdamFirstGroupLR", "contract[adam-param-groups]", "group 1 (lr 0.003) of two"),
     ("AdamOneDimensionalBug", "contract[adam-shape-invariance]", "as one flat tensor"),
+    # Within float32's tolerance, but the baseline records the for-loop and foreach bitwise equal.
+    ("AdamForeachRoundsDifferently", "contract[adam-implementations]",
+     "run.agreement.foreach float32: bitwise -> within rtol 1e-05"),
 ]
 
 
@@ -27,12 +30,13 @@ def project(pytester):
 
 def adam_cases(pytester):
     return [f"suites/contracts.yaml::contract[adam-{name}]" for name in
-            ("defaults", "param-groups", "shape-invariance", "resume", "maximize")]
+            ("defaults", "param-groups", "shape-invariance", "resume", "maximize",
+             "implementations")]
 
 
 def test_the_genuine_adam_keeps_its_contracts(project):
     result = project.runpytest(*adam_cases(project), "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=5)
+    result.assert_outcomes(passed=6)
 
 
 @pytest.mark.parametrize("double,case,words", BUGS, ids=[b[0] for b in BUGS])
@@ -86,3 +90,13 @@ def test_a_contract_that_does_not_apply_is_skipped_not_passed(pytester):
     result = pytester.runpytest("small.yaml", "-rs", "--optbench-allow-unchecked")
     result.stdout.fnmatch_lines(["*not applicable: it has no differentiable option*"])
     result.assert_outcomes(skipped=1)
+
+
+def test_a_malformed_bitwise_declaration_is_a_located_error(pytester):
+    pytester.makefile(".yaml", small=SMALL.format(contracts="[implementations]",
+                                                  extra="    bitwise: [sgd-foreach, sgd-fast]\n"))
+    result = pytester.runpytest("small.yaml")
+    result.stdout.fnmatch_lines(["*small.yaml:9: problems.contract.bitwise[[]1[]]: found "
+                                 "'sgd-fast' (string); expected 'optimizer-implementation', with "
+                                 "the implementation one of capturable, foreach, fused*"])
+    assert result.ret == pytest.ExitCode.INTERRUPTED

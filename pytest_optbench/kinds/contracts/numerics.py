@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from pytest_optbench.kinds.contracts.problems import (Broken, Factory, NotApplicable,
+from pytest_optbench.kinds.contracts.problems import (Broken, Factory, NotApplicable, current_device,
                                                       first_difference, initial, run, targets_like)
 
 STEPS = 4
@@ -28,7 +28,7 @@ def implementations(factory: Factory, shapes: list[tuple[int, ...]]) -> str:
     flags = [flag for flag in ("foreach", "fused", "capturable") if factory.has(flag)]
     if not flags:
         raise NotApplicable("it offers no foreach, fused or capturable implementation")
-    checked, limits = [], []
+    checked, limits, agreement = [], [], {}
     for dtype, (rtol, atol) in AGREEMENT.items():
         loop_options: dict[str, Any] = {"foreach": False} if factory.has("foreach") else {}
         loop, _ = run(factory, initial(shapes, dtype), STEPS, **loop_options)
@@ -45,12 +45,19 @@ def implementations(factory: Factory, shapes: list[tuple[int, ...]]) -> str:
                     continue
                 raise Broken(f"{flag}=True, which the class offers, raised {type(exc).__name__}: "
                              f"{text[:300]}") from None
-            found = first_difference(loop, params, rtol, atol)
+            name = f"{flag} {str(dtype).removeprefix('torch.')}"
+            apart = first_difference(loop, params)
+            if apart and flag in factory.bitwise:
+                raise Broken(f"{flag}=True against the for-loop, {STEPS} steps, which the suite "
+                             f"declares bitwise equal: {apart}")
+            found = first_difference(loop, params, rtol, atol) if apart else None
             if found:
                 raise Broken(f"{flag}=True against the for-loop, {STEPS} steps: {found}")
-            checked.append(f"{flag} {str(dtype).removeprefix('torch.')}")
+            agreement[name] = "bitwise" if apart is None else f"within rtol {rtol:g}"
+            checked.append(f"{name} {'bitwise' if apart is None else 'within tolerance'}")
     if not checked:
         raise NotApplicable("; ".join(sorted(set(limits))))
+    factory.recorded["agreement"] = agreement
     return "agree with the for-loop: " + ", ".join(checked) + \
         (f"; {'; '.join(sorted(set(limits)))}" if limits else "")
 
@@ -137,10 +144,11 @@ def maximize(factory: Factory, shapes: list[tuple[int, ...]]) -> str:
 
 
 def sparse(factory: Factory, shapes: list[tuple[int, ...]]) -> str:
-    rows = torch.tensor([1, 3])
+    device = current_device()
+    rows = torch.tensor([1, 3], device=device)
     table = initial([(6, 4)])[0]
     dense = table.detach().clone().requires_grad_()
-    grads = torch.linspace(-1.0, 1.0, 8).view(2, 4)
+    grads = torch.linspace(-1.0, 1.0, 8, device=device).view(2, 4)
     try:
         optimizer = factory([table])
         for step in range(STEPS):
@@ -157,7 +165,7 @@ def sparse(factory: Factory, shapes: list[tuple[int, ...]]) -> str:
     try:
         optimizer = factory([dense])
         for step in range(STEPS):
-            full = torch.zeros(6, 4)
+            full = torch.zeros(6, 4, device=device)
             full[rows] = grads * (step + 1)
             dense.grad = full
             optimizer.step(lambda: torch.zeros(())) if factory.takes_closure else optimizer.step()
@@ -174,8 +182,8 @@ def differentiable(factory: Factory, shapes: list[tuple[int, ...]]) -> str:
         raise NotApplicable("it has no differentiable option")
     shape = (3,) if (3,) in shapes or (5,) in shapes else shapes[0]
     generator = torch.Generator().manual_seed(0)
-    p = torch.randn(shape, generator=generator, dtype=torch.float64, requires_grad=True)
-    g = torch.randn(shape, generator=generator, dtype=torch.float64, requires_grad=True)
+    p, g = (torch.randn(shape, generator=generator, dtype=torch.float64).to(current_device())
+            .requires_grad_() for _ in range(2))
 
     def stepped(p: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
         q = p.clone()

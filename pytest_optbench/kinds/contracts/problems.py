@@ -9,13 +9,33 @@ tensor or an element depend on it alone.
 from __future__ import annotations
 
 import inspect
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 
 # A scalar, a vector, a matrix and a small conv-like kernel.
 SHAPES: tuple[tuple[int, ...], ...] = ((), (5,), (4, 3), (2, 3, 3, 3))
+
+
+# The device a contract's tensors live on: the case's device, set by `on_device` around a check,
+# so that every problem a contract builds is on it without each check passing it along.
+_DEVICE: ContextVar[torch.device] = ContextVar("contract_device", default=torch.device("cpu"))
+
+
+@contextmanager
+def on_device(device: str | torch.device) -> Iterator[torch.device]:
+    token = _DEVICE.set(torch.device(device))
+    try:
+        yield _DEVICE.get()
+    finally:
+        _DEVICE.reset(token)
+
+
+def current_device() -> torch.device:
+    return _DEVICE.get()
 
 
 class NotApplicable(Exception):
@@ -37,6 +57,12 @@ class Factory:
     hyperparameters: dict[str, Any] = field(default_factory=dict)   # the suite's
     elementwise: bool = False               # each element's update depends on it alone
     rejected_shapes: dict[tuple[int, ...], str] = field(default_factory=dict)
+    # Implementations ("foreach", "fused", "capturable") the suite says agree with the for-loop
+    # bitwise, not only within the dtype's tolerance.
+    bitwise: frozenset[str] = frozenset()
+    # What a check found that the baseline keeps (which implementations agree bitwise): a
+    # later run that finds otherwise is a change of behaviour, shown old -> new.
+    recorded: dict[str, Any] = field(default_factory=dict)
 
     def __call__(self, params: Any, **overrides: Any) -> Any:
         return self.build(params, **overrides)
@@ -54,10 +80,12 @@ def options_of(cls: type) -> tuple[str, ...]:
 
 
 def initial(shapes: Sequence[tuple[int, ...]], dtype: torch.dtype = torch.float32,
-            device: str | torch.device = "cpu", seed: int = 0) -> list[torch.Tensor]:
-    """Fresh leaf parameters, the same for every call with the same arguments."""
+            device: str | torch.device | None = None, seed: int = 0) -> list[torch.Tensor]:
+    """Fresh leaf parameters on `device` (the contract's device by default), the same values
+    for every call with the same arguments, whatever the device."""
     generator = torch.Generator().manual_seed(seed)
-    return [torch.randn(shape, generator=generator, dtype=torch.float64).to(dtype=dtype, device=device)
+    where = current_device() if device is None else device
+    return [torch.randn(shape, generator=generator, dtype=torch.float64).to(dtype=dtype, device=where)
             .requires_grad_() for shape in shapes]
 
 

@@ -13,7 +13,7 @@ from pytest_optbench.kinds.contracts.config import ContractConfig
 from pytest_optbench.kinds.contracts.defaults import recorded_defaults
 from pytest_optbench.kinds.contracts.numerics import ELEMENTWISE
 from pytest_optbench.kinds.contracts.problems import (Broken, Factory, NotApplicable,
-                                                      accepted_shapes, options_of)
+                                                      accepted_shapes, on_device, options_of)
 
 
 @dataclass
@@ -42,8 +42,9 @@ def factory_for(case: Any, problem: ContractConfig) -> Factory:
 
     elementwise = case.optimizer.key in problem.elementwise or \
         case.optimizer.class_name in ELEMENTWISE
+    bitwise = frozenset(flag for key, flag in problem.bitwise if key == case.optimizer.key)
     return Factory(build, cls, options_of(cls), step_takes_closure(cls), hyperparameters=hyper,
-                   elementwise=elementwise)
+                   elementwise=elementwise, bitwise=bitwise)
 
 
 def check(case: Any, problem: ContractConfig, device: Any) -> Verdict:
@@ -51,17 +52,19 @@ def check(case: Any, problem: ContractConfig, device: Any) -> Verdict:
     verdict = Verdict(contract.promise)
     started = time.perf_counter()
     factory = factory_for(case, problem)
-    # Contracts compare runs bitwise: they run in float32/float64 on the CPU with one thread
-    # order, whatever the session's device (a CUDA pass is its own tier).
     try:
         if contract.check is None:
             verdict.identity = {"defaults": recorded_defaults(factory)}
             verdict.held = "defaults recorded in the baseline entry"
         else:
-            shapes = accepted_shapes(factory)
-            verdict.shapes = [list(s) for s in shapes]
-            with torch.random.fork_rng(devices=[]):
+            # Every tensor a contract builds is on the case's device; the random state of the
+            # session is left as it was.
+            with on_device(device), torch.random.fork_rng(devices=_cuda_devices(device)):
+                shapes = accepted_shapes(factory)
+                verdict.shapes = [list(s) for s in shapes]
                 verdict.held = contract.check(factory, shapes)
+            if factory.recorded:
+                verdict.identity = dict(factory.recorded)
             if factory.rejected_shapes:
                 verdict.held += "; shapes it rejects: " + ", ".join(
                     str(list(s)) for s in factory.rejected_shapes)
@@ -71,3 +74,9 @@ def check(case: Any, problem: ContractConfig, device: Any) -> Verdict:
         verdict.broken = str(exc)
     verdict.wall_time_s = time.perf_counter() - started
     return verdict
+
+
+def _cuda_devices(device: Any) -> list[int]:
+    if getattr(device, "type", "cpu") != "cuda":
+        return []
+    return [device.index if device.index is not None else torch.cuda.current_device()]

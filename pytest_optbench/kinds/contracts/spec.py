@@ -17,6 +17,9 @@ class ContractsFields(CommonFields):
     # reported upstream). The case is skipped as a known problem while it stays broken, and
     # fails once it holds, so that the entry is removed.
     known: dict[str, str] | None = None
+    # "optimizer-implementation" (foreach, fused or capturable): an implementation whose
+    # documentation promises results bitwise equal to its for-loop, not only close to them.
+    bitwise: list[str] | None = None
     # Which contracts: settable in `defaults:` and tiers too (a tier may leave out the slow one).
     contracts: Union[list[str], str] | None = None
 

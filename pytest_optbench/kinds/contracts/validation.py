@@ -12,6 +12,7 @@ from pytest_optbench.suite.problem_kind import ValidProblem
 from pytest_optbench.suite.spec import validate
 
 ALL = "all"
+IMPLEMENTATIONS = ("foreach", "fused", "capturable")
 
 
 def validate_contracts_problem(doc: Document, path: KeyPath, raw: dict,
@@ -31,6 +32,14 @@ def validate_contracts_problem(doc: Document, path: KeyPath, raw: dict,
             findings.append(doc.finding(path + ("contracts", index), f"unknown contract "
                                         f"{describe(name)}", one_of(CONTRACTS),
                                         did_you_mean(str(name), CONTRACTS)))
+    bitwise = []
+    for index, entry in enumerate(spec.bitwise or ()):
+        key, _, flag = entry.rpartition("-")
+        if not key or flag not in IMPLEMENTATIONS:
+            findings.append(doc.finding(path + ("bitwise", index), describe(entry),
+                                        f"'optimizer-implementation', with the implementation "
+                                        f"{one_of(IMPLEMENTATIONS)}", "for example 'adam-foreach'"))
+        bitwise.append((key, flag))
     if spec.expect:
         findings.append(doc.finding(path + ("expect",), "expectations on a contracts problem",
                                     "none: a contract holds or it does not"))
@@ -38,7 +47,8 @@ def validate_contracts_problem(doc: Document, path: KeyPath, raw: dict,
         return None
     elementwise = tuple(spec.elementwise or ())
     known = tuple(sorted((spec.known or {}).items()))
-    configs = {name: ContractConfig(name, elementwise, known) for name in names}
+    configs = {name: ContractConfig(name, elementwise, known, tuple(sorted(set(bitwise))))
+               for name in names}
     # Against the baseline too: its entries keep each class's defaults (the `defaults`
     # contract), and a case with none says how to record it.
     expect = {"violations": Expectation(max=0.0, baseline=BaselineCheck())}

@@ -6,15 +6,17 @@ import torch
 import contract_doubles as doubles
 from pytest_optbench.kinds.contracts.catalogue import CONTRACTS
 from pytest_optbench.kinds.contracts.problems import (Broken, Factory, NotApplicable,
-                                                      accepted_shapes, first_difference, options_of)
+                                                      accepted_shapes, first_difference, initial,
+                                                      on_device, options_of)
+from pytest_optbench.kinds.contracts.state import across_devices
 from pytest_optbench.suite.resolve import step_takes_closure
 
 
-def factory(cls, elementwise=True, **hyper):
+def factory(cls, elementwise=True, bitwise=frozenset(), **hyper):
     def build(params, **overrides):
         return cls(params, **{**hyper, **overrides})
     return Factory(build, cls, options_of(cls), step_takes_closure(cls), hyperparameters=hyper,
-                   elementwise=elementwise)
+                   elementwise=elementwise, bitwise=frozenset(bitwise))
 
 
 def check(name, cls, **hyper):
@@ -98,3 +100,54 @@ def test_a_class_for_matrices_runs_on_the_shapes_it_takes():
     made = factory(torch.optim.Muon, lr=0.01)
     assert accepted_shapes(made) == [(4, 3)]
     assert set(made.rejected_shapes) == {(), (5,), (2, 3, 3, 3)}
+
+
+def test_which_implementations_agree_bitwise_is_recorded_and_a_declared_promise_is_checked():
+    adam = factory(torch.optim.Adam, lr=0.01)
+    CONTRACTS["implementations"].check(adam, accepted_shapes(adam))
+    assert adam.recorded["agreement"]["foreach float32"] == "bitwise"
+    # NAdam's foreach kernel rounds differently from its for-loop: close, not bitwise.
+    nadam = factory(torch.optim.NAdam, lr=0.01)
+    CONTRACTS["implementations"].check(nadam, accepted_shapes(nadam))
+    assert nadam.recorded["agreement"]["foreach float32"] == "within rtol 1e-05"
+    promised = factory(torch.optim.NAdam, bitwise={"foreach"}, lr=0.01)
+    with pytest.raises(Broken, match="which the suite declares bitwise equal: tensor"):
+        CONTRACTS["implementations"].check(promised, accepted_shapes(promised))
+    drifting = factory(doubles.AdamForeachRoundsDifferently, lr=0.01)
+    CONTRACTS["implementations"].check(drifting, accepted_shapes(drifting))
+    assert drifting.recorded["agreement"]["foreach float32"] == "within rtol 1e-05"
+
+
+def test_contract_tensors_are_made_on_the_case_device():
+    with on_device("meta"):
+        assert {p.device.type for p in initial([(2,), (3, 1)])} == {"meta"}
+    assert initial([(2,)])[0].device.type == "cpu"
+
+
+def test_a_resume_across_devices_checks_the_loaded_state():
+    """CPU to CPU here (the path a CUDA machine runs between devices); a state that is lost
+    on load fails it."""
+    cpu = torch.device("cpu")
+    adam = factory(torch.optim.Adam, lr=0.01)
+    assert across_devices(adam, [(5,), (4, 3)], cpu, cpu) == "saved on cpu, resumed on cpu"
+    forgets = factory(doubles.AdamForgetsStateOnLoad, lr=0.01)
+    with pytest.raises(Broken, match="saved on cpu after 3 steps, resumed on cpu for 3 more"):
+        across_devices(forgets, [(5,), (4, 3)], cpu, cpu)
+
+
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+@cuda
+def test_on_cuda_fused_and_capturable_kernels_agree_with_the_for_loop():
+    adam = factory(torch.optim.Adam, lr=0.01)
+    with on_device("cuda"):
+        held = CONTRACTS["implementations"].check(adam, accepted_shapes(adam))
+    assert {"fused float32", "capturable float32"} <= set(adam.recorded["agreement"]), held
+
+
+@cuda
+def test_a_state_saved_on_one_device_resumes_on_the_other():
+    for saved, resumed in (("cpu", "cuda"), ("cuda", "cpu")):
+        adam = factory(torch.optim.Adam, lr=0.01)
+        assert across_devices(adam, [(5,), (4, 3)], torch.device(saved), torch.device(resumed))
