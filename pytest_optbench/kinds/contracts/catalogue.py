@@ -14,6 +14,9 @@ class Contract:
     name: str
     promise: str
     check: Callable[[Factory, list[tuple[int, ...]]], str] | None  # None: the defaults contract
+    # Whether the check steps on the dense problems of SHAPES (and so needs a class that takes
+    # them); the sparse contract builds its own gradients, for classes that take only those.
+    dense: bool = True
 
 
 CONTRACTS: dict[str, Contract] = {c.name: c for c in [
@@ -44,7 +47,7 @@ CONTRACTS: dict[str, Contract] = {c.name: c for c in [
     Contract("determinism", "two identical runs are bitwise equal, and an optimizer that draws "
              "random numbers honours torch.manual_seed", state.determinism),
     Contract("sparse", "sparse gradients leave the rows they do not touch alone and step like the "
-             "same gradients dense", numerics.sparse),
+             "same gradients dense", numerics.sparse, dense=False),
     Contract("differentiable", "with differentiable=True, gradients through a step pass "
              "torch.autograd.gradcheck", numerics.differentiable),
 ]}

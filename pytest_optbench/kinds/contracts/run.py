@@ -60,7 +60,7 @@ def check(case: Any, problem: ContractConfig, device: Any) -> Verdict:
             # Every tensor a contract builds is on the case's device; the random state of the
             # session is left as it was.
             with on_device(device), torch.random.fork_rng(devices=_cuda_devices(device)):
-                shapes = accepted_shapes(factory)
+                shapes = accepted_shapes(factory) if contract.dense else []
                 verdict.shapes = [list(s) for s in shapes]
                 verdict.held = contract.check(factory, shapes)
             if factory.recorded:

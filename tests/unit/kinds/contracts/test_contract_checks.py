@@ -151,3 +151,11 @@ def test_a_state_saved_on_one_device_resumes_on_the_other():
     for saved, resumed in (("cpu", "cuda"), ("cuda", "cpu")):
         adam = factory(torch.optim.Adam, lr=0.01)
         assert across_devices(adam, [(5,), (4, 3)], torch.device(saved), torch.device(resumed))
+
+
+def test_a_class_for_sparse_gradients_alone_is_checked_on_them():
+    """SparseAdam steps on no dense problem, yet its sparse contract applies."""
+    made = factory(torch.optim.SparseAdam, lr=0.01)
+    assert CONTRACTS["sparse"].dense is False
+    held = CONTRACTS["sparse"].check(made, [])
+    assert held == "rows without a gradient stay; the class takes no dense gradients to compare"
