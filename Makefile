@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # The optimizer libraries suites/third_party.yaml gates, at pinned versions.
 THIRD_PARTY := $(VENV)/.third-party
 
-.PHONY: demo test bench tune screenshot clean
+.PHONY: demo test bench articles tune screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,7 @@ test: $(STAMP) $(THIRD_PARTY)
 	$(BIN)/pytest --optbench suites/analytic.yaml -q
 	$(BIN)/pytest --optbench suites/third_party.yaml -q
 	$(BIN)/pytest --optbench suites/contracts.yaml -q
+	$(BIN)/pytest --optbench suites/articles/c_ackley.yaml -q
 	@if [ -d "$(DATA)/MNIST/raw" ] && [ -d "$(DATA)/CIFAR-10-images" ]; then \
 	  echo "real-data gates (cpu tier) on $(DATA)"; \
 	  OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest --optbench suites/mnist.yaml \
@@ -46,6 +47,17 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/seed_gate_power.py
 	$(BIN)/python benchmarks/bench_step_time.py
 	@if [ -d "$(DATA)/FashionMNIST/raw" ]; then $(BIN)/python benchmarks/bench_data_loop.py --data-dir $(DATA); fi
+
+# The source articles' experiments at their own settings, every row a CPU can run (about 10
+# minutes for article A and 15 for B on 2 cores), each against its committed baselines and
+# claims; reports under report/articles/. The CIFAR-10 rows need a GPU: see docs/articles.md.
+ARTICLE_RUN = OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest -n 2 -p no:cacheprovider --optbench-no-download -q
+articles: $(STAMP)
+	$(BIN)/pytest --optbench suites/articles/c_ackley.yaml --optbench-report report/articles/c_ackley -q
+	$(ARTICLE_RUN) --optbench suites/articles/a_fashion_mnist_keras.yaml --optbench-report report/articles/a \
+	  --optbench-json report/articles/a.json
+	$(ARTICLE_RUN) --optbench suites/articles/b_mnist_flux.yaml --optbench-report report/articles/b \
+	  --optbench-json report/articles/b.json
 
 # The shipped analytic suite's report as a reader sees it, rendered by headless Chromium.
 screenshot: $(STAMP)

@@ -45,6 +45,8 @@ class SuiteFile(pytest.File):
         # Every case of the suite, selected or not: what decides that a stored entry is unused.
         self.config.stash.setdefault(SUITE_CASES_KEY, {})[suite.file] = \
             [case.case_id for case in suite.cases]
+        self.config.stash.setdefault(SUITE_CLAIMS_KEY, {})[suite.file] = \
+            [claim.to_json() for claim in suite.claims]
         for case in suite.cases:
             yield CaseItem.from_parent(self, name=case.case_id, case=case, suite_file=suite.file)
 
@@ -76,6 +78,8 @@ class SuiteFile(pytest.File):
 SUITE_NAMES_KEY = pytest.StashKey[dict]()
 # Suite file as shown -> the ids of all its cases; xdist workers send theirs to the controller.
 SUITE_CASES_KEY = pytest.StashKey[dict]()
+# Suite file as shown -> its claims as JSON; xdist workers send theirs to the controller too.
+SUITE_CLAIMS_KEY = pytest.StashKey[dict]()
 
 _PLUGIN_DIR = str(Path(__file__).resolve().parent)
 # torch's wrappers around every step (profiling hooks, no_grad): never where a fault is.

@@ -40,5 +40,11 @@ def figures(results: Sequence[CaseResult], styles: Any) -> list[Any]:
             for f in kind(name).figures(members, styles)]
 
 
-def contributions() -> Contributions:
-    return Contributions(sections=sections, notes=notes, figures=figures)
+def contributions(claims: Sequence[Any] = ()) -> Contributions:
+    """The kinds' tables, notes and figures, and the table of the suites' claims."""
+    if not claims:
+        return Contributions(sections=sections, notes=notes, figures=figures)
+    from pytest_optbench.report.claims import claims_section
+
+    return Contributions(sections=lambda results: claims_section(claims) + sections(results),
+                         notes=notes, figures=figures)

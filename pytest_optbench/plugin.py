@@ -41,6 +41,10 @@ def pytest_configure(config: pytest.Config) -> None:
         config.addinivalue_line("markers", f"{name}: {description}")
     if not hasattr(config, "workerinput"):
         config.pluginmanager.register(OptbenchSession(config), "optbench-session")
+    else:
+        from pytest_optbench.workers import share_cores
+
+        share_cores(config)
 
 
 def _named_on_command_line(file_path: Path, config: pytest.Config) -> bool:
@@ -97,9 +101,10 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     """An xdist worker sends the case ids of the suites it collected to the controller."""
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:
-        from pytest_optbench.collect import SUITE_CASES_KEY
+        from pytest_optbench.collect import SUITE_CASES_KEY, SUITE_CLAIMS_KEY
 
         workeroutput["optbench_suite_cases"] = session.config.stash.get(SUITE_CASES_KEY, {})
+        workeroutput["optbench_suite_claims"] = session.config.stash.get(SUITE_CLAIMS_KEY, {})
 
 
 @pytest.hookimpl(wrapper=True)
@@ -160,6 +165,7 @@ class OptbenchSession:
         self.selected = 0    # optbench cases selected to run, to say so when none of them did
         self.write_failures: list[str] = []   # files the session could not write, and why
         self.baseline_notes: list[str] = []   # unused entries, and what pruning did
+        self.claims: list[Any] = []           # ClaimVerdicts of the suites' claims
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, items) -> None:
@@ -171,10 +177,11 @@ class OptbenchSession:
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
-        from pytest_optbench.collect import SUITE_CASES_KEY
+        from pytest_optbench.collect import SUITE_CASES_KEY, SUITE_CLAIMS_KEY
 
-        cases = getattr(node, "workeroutput", {}).get("optbench_suite_cases", {})
-        self.config.stash.setdefault(SUITE_CASES_KEY, {}).update(cases)
+        output = getattr(node, "workeroutput", {})
+        self.config.stash.setdefault(SUITE_CASES_KEY, {}).update(output.get("optbench_suite_cases", {}))
+        self.config.stash.setdefault(SUITE_CLAIMS_KEY, {}).update(output.get("optbench_suite_claims", {}))
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "optbench", None)
@@ -211,6 +218,9 @@ class OptbenchSession:
         # read-only during the run, a lock held too long) never costs the others, and is one
         # clear line at the end of the summary with a non-zero exit status.
         results = self.results
+        self.claims = self._judge_claims()
+        if any(v.failed for v in self.claims) and exitstatus == pytest.ExitCode.OK:
+            exitstatus = pytest.ExitCode.TESTS_FAILED   # as the session will end
         if (self.options.update_baselines or self.options.add_baselines) and not interrupted:
             replace = self.options.update_baselines
             self._writing("baselines", lambda: setattr(
@@ -219,20 +229,35 @@ class OptbenchSession:
             self._writing("baselines (pruning)", lambda: self._unused(int(exitstatus)))
         if self.options.json_path:
             json_path = self.options.json_path
+            claims = [v.to_json() for v in self.claims]
             self._writing(f"results {json_path}", lambda: results.write_json(
-                json_path, complete=complete, exitstatus=int(exitstatus), selected=self.selected))
+                json_path, complete=complete, exitstatus=int(exitstatus), selected=self.selected,
+                claims=claims))
         if self.options.report_dir:
             from pytest_optbench.contributions import contributions
             from pytest_optbench.report.files import write_report
 
             report_dir = self.options.report_dir
             self._writing(f"report {report_dir}", lambda: setattr(self, "report", write_report(
-                results.results, report_dir, contributions(), complete=complete,
+                results.results, report_dir, contributions(self.claims), complete=complete,
                 exitstatus=int(exitstatus), selected=self.selected)))
         if session.exitstatus == pytest.ExitCode.OK and (
-                self.write_failures or (self._unchecked() and not self.options.allow_unchecked
+                self.write_failures or any(v.failed for v in self.claims) or (self._unchecked() and not self.options.allow_unchecked
                                         and not self.config.option.collectonly)):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+    def _judge_claims(self) -> list[Any]:
+        """The claims of every suite that ran, against this run's results."""
+        from pytest_optbench.collect import SUITE_CLAIMS_KEY
+
+        stored = self.config.stash.get(SUITE_CLAIMS_KEY, {})
+        if not any(stored.values()) or self.results is None:
+            return []
+        from pytest_optbench.gate.claims import Claim
+        from pytest_optbench.gate.claims import judge
+
+        claims = [Claim.from_json(c) for suite_file in sorted(stored) for c in stored[suite_file]]
+        return judge(claims, self.results.results)
 
     def _unused(self, exitstatus: int) -> None:
         """Say which stored entries no case uses; remove them where pruning was asked for and
@@ -300,6 +325,13 @@ class OptbenchSession:
         for text in texts if results else ():  # with no result, the warning below says it all
             if text:
                 writer.write_line(text)
+        if self.claims:
+            from pytest_optbench.report.claims import claims_section
+
+            writer.write_line(render_section(claims_section(self.claims)[0]))
+        for verdict in self.claims:
+            if verdict.failed:
+                writer.write_line(f"CLAIM FAILED: {verdict.explanation()}", red=True, bold=True)
         for warning in run_warnings(results, self.selected):
             writer.write_line(warning, red=True, bold=True)
         if self.options.update_baselines or self.options.add_baselines:

@@ -53,9 +53,11 @@ class SessionResults:
                 for path, updates in sorted(by_file.items())]
 
     def write_json(self, path: Path, complete: bool, exitstatus: int,
-                   selected: int | None = None) -> None:
-        atomic_write(Path(path), compact_dumps(results_document(self.results, complete, exitstatus,
-                                                        selected)))
+                   selected: int | None = None, claims: list[dict[str, Any]] | None = None) -> None:
+        document = results_document(self.results, complete, exitstatus, selected)
+        if claims:
+            document["claims"] = claims
+        atomic_write(Path(path), compact_dumps(document))
 
 
 def results_document(results: Sequence[CaseResult], complete: bool, exitstatus: int,

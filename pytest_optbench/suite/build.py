@@ -50,6 +50,7 @@ class Suite:
     tier: str | None
     cases: tuple[Case, ...] = field(default=())
     name_line: int = 1  # where `suite:` is written, for an error about the name
+    claims: tuple[Any, ...] = ()   # pytest_optbench.gate.claims.Claim
 
 
 def load_suite(path: str | Path, display: str | None = None,
@@ -92,12 +93,23 @@ def build_suite(doc: Document, default_name: str, context: BuildContext = BuildC
             cases.extend(problem_cases(scope, key, raw, layers))
     _validate_problem_lists(doc, optimizers, raw_problems, findings)
     _validate_unique_ids(doc, cases, findings)
+    claims = _claims(doc, data.get("claims"), raw_optimizers, raw_problems, cases, context, findings)
     if findings:
         raise SuiteError(findings)
     assert header is not None
     cases = [dataclasses.replace(case, order=index) for index, case in enumerate(cases)]
     return Suite(scope.name, doc.file, header.description, header.device, tier, tuple(cases),
-                 doc.line_of(("suite",)) or 1)
+                 doc.line_of(("suite",)) or 1, claims)
+
+
+def _claims(doc: Document, raw: Any, optimizers: dict[str, Any], problems: dict[str, Any],
+            cases: list[Case], context: BuildContext, findings: list[Finding]) -> tuple[Any, ...]:
+    from pytest_optbench.suite.claims import validate_claims
+
+    used = {case.kind for case in cases}
+    metrics = {name: metric.higher_is_better for k in context.kinds if k.name in used
+               for name, metric in getattr(k, "metrics", {}).items()}
+    return validate_claims(doc, raw, optimizers, problems, metrics, findings)
 
 
 def _mapping(value: Any) -> dict[str, Any]:

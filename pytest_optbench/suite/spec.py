@@ -66,6 +66,8 @@ class SuiteHeader(StrictModel):
     tiers: dict[str, dict[str, Any]] | None = None
     optimizers: Annotated[dict[str, dict[str, Any]], Field(min_length=1)]
     problems: Annotated[dict[str, dict[str, Any]], Field(min_length=1)]
+    # Conclusions about the suite's cases, checked at the end of a run (pytest_optbench.suite.claims, gate.claims).
+    claims: dict[str, Any] | None = None
 
 
 class ProtocolEntry(StrictModel):

@@ -311,3 +311,23 @@ def test_a_session_stopped_early_says_it_is_incomplete(pytester, monkeypatch):
     assert document["complete"] is False
     result.stdout.fnmatch_lines(["INCOMPLETE RUN: 1 of 7 selected optbench cases reported a "
                                  "result; the rest were not checked."])
+
+
+@pytest.mark.parametrize("omp,expected", [(None, "share"), ("2", "2")])
+def test_xdist_workers_share_the_cores_unless_the_user_set_threads(pytester, monkeypatch, omp, expected):
+    """Two workers each on every core would fight over them; OMP_NUM_THREADS is the user's."""
+    import os
+
+    if omp is None:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    else:
+        monkeypatch.setenv("OMP_NUM_THREADS", omp)
+    cores = len(os.sched_getaffinity(0))
+    want = max(1, cores // 2) if expected == "share" else int(expected)
+    pytester.makepyfile(test_threads=f"""
+        import torch
+        def test_threads():
+            assert torch.get_num_threads() == {want}
+        """)
+    result = pytester.runpytest_subprocess("-n", "2", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

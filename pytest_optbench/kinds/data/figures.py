@@ -119,6 +119,31 @@ def accuracy_against_time(results: Sequence[CaseResult], colours: Mapping[str, S
     return figure
 
 
+def effort_bars(results: Sequence[CaseResult], colours: Mapping[str, Style]) -> Figure:
+    """The effort of each case (training seconds to the target per accuracy point), the mean
+    over the seeds that reached the target, each seed a dot; a case none reached is named."""
+    ordered = sorted(results, key=lambda r: (r.problem, r.optimizer))
+    figure, axes = plt.subplots(figsize=(max(6.0, 0.45 * len(ordered) + 2), 4.8),
+                                layout="constrained")
+    names = []
+    for index, result in enumerate(ordered):
+        values = [v for v in result.metrics.get("effort", []) if v is not None]
+        seeds = len(result.metrics.get("effort", []))
+        names.append(f"{result.problem}\n{result.optimizer}" + (
+            "" if len(values) == seeds else f"\n({seeds - len(values)} of {seeds} never)"))
+        if not values:
+            continue
+        style = colours[result.optimizer]
+        axes.bar(index, sum(values) / len(values), color=style.colour, alpha=0.7,
+                 hatch=None if style.line == "-" else "//")
+        axes.scatter([index] * len(values), values, color="black", s=8, zorder=3)
+    axes.set_xticks(range(len(ordered)), names, rotation=90, fontsize=7)
+    axes.set_ylabel("effort (training s to the target per accuracy point)")
+    axes.set_title(f"{results[0].suite}: effort (lower is better)")
+    axes.grid(True, axis="y", alpha=0.3)
+    return figure
+
+
 def figures(results: Sequence[CaseResult], styles: Mapping[str, Style]) -> Figures:
     planned: Figures = []
     for (suite, problem), members in problem_groups(results).items():
@@ -138,4 +163,7 @@ def figures(results: Sequence[CaseResult], styles: Mapping[str, Style]) -> Figur
         planned.append((f"{suite}: accuracy against training time",
                         filename(suite, "accuracy-time"),
                         partial(accuracy_against_time, members, styles)))
+        if any(v is not None for r in members for v in r.metrics.get("effort", [])):
+            planned.append((f"{suite}: effort to the target accuracy", filename(suite, "effort"),
+                            partial(effort_bars, members, styles)))
     return planned

@@ -16,4 +16,8 @@ METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("time_to_target", False,
            "training seconds until the test accuracy first reached the target (device-bound)",
            tolerance=0.0, rel_tolerance=0.25, convergence=True, noise_floor=0.05),
+    Metric("effort", False,
+           "training seconds to the target accuracy per percentage point of accuracy reached "
+           "there (device-bound)", tolerance=0.0, rel_tolerance=0.25, convergence=True,
+           noise_floor=0.001),
 ]}

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import math
 import re
 import time
 import warnings
@@ -23,6 +22,7 @@ from pytest_optbench.kinds.data.config import DataConfig
 
 from pytest_optbench.suite.cases import OptimizerConfig
 from pytest_optbench.kinds.data.augment import random_crop, random_flip
+from pytest_optbench.kinds.data.evaluation import evaluate
 from pytest_optbench.kinds.data.datasets import ImageData
 from pytest_optbench.kinds.base import CaseTrouble
 from pytest_optbench.kinds.progress import PROGRESS
@@ -30,7 +30,6 @@ from pytest_optbench.suite.resolve import construct_optimizer, construct_schedul
 
 Tensor = torch.Tensor
 FULL_BATCH_CHUNK = 4096      # full-batch descent accumulates gradients over chunks this big
-EVAL_CHUNK = 2048
 DIVERGENCE_CHECK_EVERY = 100  # steps between checks for a non-finite loss (each one syncs)
 SUBSET_SEED = 1234           # subsets are the same for every seed and every case
 
@@ -80,6 +79,7 @@ class SeedRun:
     train_time_s: float = 0.0
     epochs_to_target: float | None = None
     time_to_target: float | None = None
+    accuracy_at_target: float | None = None   # the test accuracy of that evaluation
     divergence: dict | None = None
 
 
@@ -94,7 +94,7 @@ class DataRun:
 def run_data(config: DataConfig, optimizer: OptimizerConfig, seeds: tuple[int, ...],
              device: torch.device, data: DeviceData) -> DataRun:
     began = time.perf_counter()
-    split = Split(*data.subset(config.train_subset, config.test_subset))
+    split = prepared_split(config, data, Split(*data.subset(config.train_subset, config.test_subset)))
     runs, parameters, ignored = [], 0, False
     for seed in seeds:
         try:
@@ -119,6 +119,22 @@ class Split:
     train_y: Tensor
     test_x: Tensor
     test_y: Tensor
+    # The training images as model inputs (normalised, in the model's memory format), made
+    # once for every seed where no augmentation draws them afresh and they fit PREPARED_LIMIT:
+    # a batch is then one index, not five operations.
+    train_inputs: Tensor | None = None
+
+
+PREPARED_LIMIT = 1 << 30   # bytes of float32 inputs kept prepared for a case
+
+
+def prepared_split(config: DataConfig, data: DeviceData, split: Split) -> Split:
+    if config.crop or config.flip or split.train_x.numel() * 4 > PREPARED_LIMIT:
+        return split
+    memory_format = torch.channels_last if config.channels_last else torch.contiguous_format
+    inputs = split.train_x.float().div_(255).sub_(data.mean).div_(data.std)
+    return Split(split.train_x, split.train_y, split.test_x, split.test_y,
+                 inputs.contiguous(memory_format=memory_format))
 
 
 def _release(device: torch.device) -> None:
@@ -201,7 +217,12 @@ class SeedTraining:
         train_x, train_y = self.split.train_x, self.split.train_y
         create_graph = self.protocol.create_graph
         if len(index) <= FULL_BATCH_CHUNK or self.config.batch_size:
-            inputs, labels = self.inputs(train_x[index], True), train_y[index]
+            # index_select: half the time of indexing with a tensor, at the small batches
+            # where a step's fixed costs matter.
+            prepared = self.split.train_inputs
+            inputs = prepared.index_select(0, index) if prepared is not None \
+                else self.inputs(train_x.index_select(0, index), True)
+            labels = train_y.index_select(0, index)
 
             def whole() -> Tensor:
                 with self.autocast:
@@ -212,10 +233,12 @@ class SeedTraining:
 
         def chunked() -> Tensor:
             total_loss = torch.zeros((), device=self.device)
+            prepared = self.split.train_inputs
             for chunk in index.split(FULL_BATCH_CHUNK):
+                inputs = prepared[chunk] if prepared is not None else self.inputs(train_x[chunk], True)
                 with self.autocast:
-                    part = F.cross_entropy(self.model(self.inputs(train_x[chunk], True)),
-                                           train_y[chunk], reduction="sum") / len(index)
+                    part = F.cross_entropy(self.model(inputs), train_y[chunk],
+                                           reduction="sum") / len(index)
                 part.backward(create_graph=create_graph)
                 total_loss += part.detach()
             return total_loss
@@ -224,10 +247,14 @@ class SeedTraining:
     def run(self) -> SeedRun:
         run = SeedRun(self.seed)
         device = self.device
+        # Each step's loss goes into a window on the device, read at most every
+        # DIVERGENCE_CHECK_EVERY steps: one copy a step, where a running sum and the divergence
+        # test on every loss would cost a dozen small operations a step.
+        window = torch.empty(DIVERGENCE_CHECK_EVERY, device=device)
+        filled = 0
         running, running_steps = torch.zeros((), device=device), 0
-        first_bad = torch.full((), -1, dtype=torch.int64, device=device)
-        grew_only = torch.zeros((), dtype=torch.bool, device=device)  # finite, but too large
         order = torch.arange(self.count, device=device)
+        limit: Tensor | None = None
         clock = time.perf_counter()
         self.model.train()
         self.train_mode()
@@ -237,14 +264,10 @@ class SeedTraining:
             if position == 0 and self.config.batch_size:
                 order = torch.randperm(self.count, device=device, generator=self.generator)
             loss = self.step(order[position * self.batch:(position + 1) * self.batch])
-            running += loss
-            running_steps += 1
-            if step == 0:  # the scale a loss that grows without overflowing is judged by
+            if limit is None:  # the scale a loss that grows without overflowing is judged by
                 limit = self.config.divergence_factor * loss.detach().abs().clamp_min(1.0)
-            non_finite = ~torch.isfinite(loss)
-            first_bad = torch.where((first_bad < 0) & (non_finite | (loss > limit)),
-                                    torch.tensor(step, device=device), first_bad)
-            grew_only = torch.where(first_bad == step, ~non_finite, grew_only)
+            window[filled] = loss
+            filled += 1
             done = step + 1
             if self.schedule is not None and self.per_epoch_schedule \
                     and done % self.steps_per_epoch == 0:
@@ -252,13 +275,19 @@ class SeedTraining:
             evaluate = done % self.interval == 0 or done == self.total
             if not evaluate and done % DIVERGENCE_CHECK_EVERY:
                 continue
-            bad = int(first_bad)  # synchronises the device
-            if bad >= 0:
-                run.divergence = {"seed": self.seed, "step": bad + 1,
-                                  "epoch": round((bad + 1) / self.steps_per_epoch, 3),
-                                  "non_finite": not bool(grew_only)}
+            losses = window[:filled]
+            bad = ~torch.isfinite(losses) | (losses > limit)
+            first_bad = int(torch.where(bad.any(), bad.int().argmax(), -1))  # synchronises
+            if first_bad >= 0:
+                at = done - filled + first_bad
+                run.divergence = {"seed": self.seed, "step": at + 1,
+                                  "epoch": round((at + 1) / self.steps_per_epoch, 3),
+                                  "non_finite": not bool(torch.isfinite(losses[first_bad]))}
                 run.steps = done
                 break
+            running += losses.sum()
+            running_steps += filled
+            filled = 0
             if not evaluate:
                 continue
             if device.type == "cuda":
@@ -281,12 +310,14 @@ class SeedTraining:
     def step(self, index: Tensor) -> Tensor:
         """One optimizer step on the batch `index`; its loss, still on the device."""
         loss_of = self.batch_loss(index)
-        with warnings.catch_warnings():
-            # create_graph's gradient holds its parameter; `_step` clears gradients after
-            # each step, which breaks the cycle torch warns of.
-            warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph")
+        if not self.protocol.create_graph:
             loss = self._step(loss_of)
-        if self.protocol.create_graph:
+        else:
+            with warnings.catch_warnings():
+                # create_graph's gradient holds its parameter; clearing gradients after each
+                # step breaks the cycle torch warns of.
+                warnings.filterwarnings("ignore", message="Using backward\\(\\) with create_graph")
+                loss = self._step(loss_of)
             self.optimizer.zero_grad(set_to_none=True)  # a gradient's graph holds the model
         if self.schedule is not None and not self.per_epoch_schedule:
             self.schedule.step()
@@ -343,7 +374,7 @@ class SeedTraining:
     def record(self, run: SeedRun, done: int, train_loss: float) -> None:
         """An evaluation after `done` steps, added to the seed's curve."""
         self.eval_mode()
-        row = _evaluate(self.model, self.inputs, self.split.test_x, self.split.test_y,
+        row = evaluate(self.model, self.inputs, self.split.test_x, self.split.test_y,
                         self.autocast)
         self.train_mode()
         epoch = done / self.steps_per_epoch
@@ -354,20 +385,5 @@ class SeedTraining:
         if target is not None and run.epochs_to_target is None \
                 and row["test_accuracy"] >= target:
             run.epochs_to_target, run.time_to_target = epoch, run.train_time_s
+            run.accuracy_at_target = row["test_accuracy"]
         run.steps = done
-
-
-def _evaluate(model: torch.nn.Module, inputs, test_x: Tensor, test_y: Tensor, autocast) -> dict:
-    model.eval()
-    loss_sum = torch.zeros((), device=test_y.device, dtype=torch.float64)
-    correct = torch.zeros((), device=test_y.device, dtype=torch.int64)
-    with torch.no_grad(), autocast:
-        for x, y in zip(test_x.split(EVAL_CHUNK), test_y.split(EVAL_CHUNK)):
-            logits = model(inputs(x, False)).float()
-            loss_sum += F.cross_entropy(logits, y, reduction="sum").double()
-            correct += (logits.argmax(1) == y).sum()
-    model.train()
-    count = len(test_y)
-    loss = float(loss_sum) / count
-    return {"test_loss": loss if math.isfinite(loss) else None,
-            "test_accuracy": int(correct) / count}

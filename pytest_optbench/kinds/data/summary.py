@@ -27,7 +27,7 @@ def _finite(value) -> float | None:
 def summarize(run: DataRun) -> DataOutcome:
     metrics: dict[str, list] = {name: [] for name in
                                 ("test_accuracy", "test_loss", "train_loss", "epochs_to_target",
-                                 "time_to_target")}
+                                 "time_to_target", "effort")}
     for seed in run.seeds:
         last = seed.curve[-1] if seed.curve and not seed.divergence else {}
         metrics["test_accuracy"].append(_finite(last.get("test_accuracy")))
@@ -36,6 +36,7 @@ def summarize(run: DataRun) -> DataOutcome:
         metrics["epochs_to_target"].append(seed.epochs_to_target)
         metrics["time_to_target"].append(
             round(seed.time_to_target, 4) if seed.time_to_target is not None else None)
+        metrics["effort"].append(effort(seed.time_to_target, seed.accuracy_at_target))
     divergence = next((s.divergence for s in run.seeds if s.divergence), None)
     if divergence:
         divergence = {**divergence, "seeds": sum(1 for s in run.seeds if s.divergence),
@@ -45,6 +46,15 @@ def summarize(run: DataRun) -> DataOutcome:
     return DataOutcome(metrics, divergence, {"seeds": per_seed, "mean": mean_curve(run)},
                        run.wall_time_s, max((s.steps for s in run.seeds), default=0),
                        run.parameters)
+
+
+def effort(time_to_target: float | None, accuracy: float | None) -> float | None:
+    """Training seconds to reach the target accuracy, per percentage point of the accuracy
+    reached there: the effort of a configuration, comparable across targets and machines'
+    runs of one suite."""
+    if time_to_target is None or not accuracy:
+        return None
+    return round(time_to_target / (100 * accuracy), 6)
 
 
 def mean_curve(run: DataRun) -> dict:

@@ -14,7 +14,7 @@ from pytest_optbench.suite.spec import DEFAULT_DIVERGENCE_FACTOR, validate
 
 DEFAULT_BATCH_SIZE = 128
 DEFAULT_EXPECT = ("test_accuracy", "test_loss")
-TARGET_METRICS = ("epochs_to_target", "time_to_target")
+TARGET_METRICS = ("epochs_to_target", "time_to_target", "effort")
 
 
 def validate_data_problem(doc: Document, path: KeyPath, raw: dict, dataset_folders: frozenset[str],

@@ -47,6 +47,10 @@ def test_mini_batch_training_learns_and_records_curves(data):
     assert all(t > 0 for t in curve["train_time_s"])
     assert outcome.metrics["epochs_to_target"] == [1.0, 1.0]
     assert outcome.curves["mean"]["epoch"] == [1.0, 2.0]
+    # The effort: seconds to the target per point of the accuracy reached there.
+    first = outcome.curves["seeds"]["0"]
+    assert outcome.metrics["effort"][0] == pytest.approx(
+        first["train_time_s"][0] / (100 * first["test_accuracy"][0]), rel=1e-4)
 
 
 def test_a_case_run_twice_gives_identical_metrics(data):
@@ -167,13 +171,13 @@ def test_a_schedule_free_optimizer_is_evaluated_in_eval_mode(data, monkeypatch):
     from pytest_optbench.kinds.data import runner as data_runner
 
     modes = []
-    real = data_runner._evaluate
+    real = data_runner.evaluate
 
     def spy(model, inputs, test_x, test_y, autocast):
         modes.append(training.optimizer.training)
         return real(model, inputs, test_x, test_y, autocast)
 
-    monkeypatch.setattr(data_runner, "_evaluate", spy)
+    monkeypatch.setattr(data_runner, "evaluate", spy)
     opt = protocol_optimizer("optbench_testing:AveragedSGD", lr=0.1)
     split = Split(data.train_x, data.train_y, data.test_x, data.test_y)
     training = SeedTraining(config(epochs=2), opt, 0, CPU, data, split)
@@ -224,3 +228,11 @@ def test_a_step_that_moves_without_calling_its_closure_fails_the_case(data, clas
 
     with pytest.raises(CaseTrouble, match=rf"never called the closure \(step {step}\)"):
         run(data, config(epochs=1), protocol_optimizer(class_name, lr=0.1))
+
+
+def test_effort_is_training_seconds_to_the_target_per_accuracy_point():
+    from pytest_optbench.kinds.data.summary import effort
+
+    assert effort(12.0, 0.8) == 0.15          # 12 s to reach 80%: 0.15 s a point
+    assert effort(None, None) is None          # the target never reached
+    assert effort(3.0, 0.0) is None

@@ -1,0 +1,111 @@
+"""Article A's training at batch size 32: the plugin's loop against a plain PyTorch DataLoader
+loop, side by side in one run, optimizer by optimizer.
+
+Each of the suite's eight optimizers trains the 300-100-10 MLP on Fashion-MNIST from the same
+initial weights, with its exact configuration from `suites/articles/a_fashion_mnist_keras.yaml`.
+It trains for --epochs epochs twice: once with the plugin's runner, once with a loop over
+`DataLoader(FashionMNIST(transform=ToTensor + Normalize), batch_size=32, shuffle=True)`. The
+table gives the training seconds of both (evaluation excluded) and their ratio. It also
+extrapolates the suite's full budget (20 epochs x 8 optimizers x 3 seeds) on one process and
+on --processes processes of one thread each.
+
+    python benchmarks/bench_article_a.py --data-dir ../shared/data [--epochs 1] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import cast
+
+import torch
+import torch.nn.functional as F
+
+from pytest_optbench.api import load_suite
+from pytest_optbench.kinds.data.config import DataConfig
+from pytest_optbench.kinds.data.datasets import BUILTIN, load_dataset
+from pytest_optbench.kinds.data.runner import DeviceData, run_data
+from pytest_optbench.kinds.models import build_model
+from pytest_optbench.suite.build import BuildContext
+from pytest_optbench.suite.resolve import construct_optimizer
+
+SUITE = Path(__file__).resolve().parents[1] / "suites" / "articles" / "a_fashion_mnist_keras.yaml"
+SEED = 0
+
+
+def plugin_run(config: DataConfig, case, data: DeviceData) -> tuple[float, float]:
+    seed = run_data(config, case.optimizer, (SEED,), torch.device("cpu"), data).seeds[0]
+    return seed.train_time_s, seed.curve[-1]["test_accuracy"]
+
+
+def dataloader_run(config: DataConfig, case, root: Path) -> tuple[float, float]:
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    info = BUILTIN["fashion-mnist"]
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(info.mean, info.std)])
+    train = datasets.FashionMNIST(str(root), train=True, transform=transform)
+    torch.manual_seed(SEED)
+    model = build_model(config.model, dict(config.model_options), (1, 28, 28), 10)
+    optimizer = construct_optimizer(case.optimizer.class_name, model.parameters(),
+                                    case.optimizer.hyperparameters, None)
+    loader = DataLoader(train, batch_size=config.batch_size, shuffle=True, drop_last=True,
+                        generator=torch.Generator().manual_seed(SEED))
+    began = time.perf_counter()
+    for _ in range(config.epochs or 1):
+        for x, y in loader:
+            optimizer.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x), y).backward()
+            optimizer.step()
+    elapsed = time.perf_counter() - began
+    test = datasets.FashionMNIST(str(root), train=False, transform=transform)
+    model.eval()
+    with torch.no_grad():
+        correct = sum(int((model(x).argmax(1) == y).sum()) for x, y in DataLoader(test, batch_size=2048))
+    return elapsed, correct / len(test)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--epochs", type=int, default=1)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the suite runs "
+                        "one per process under -n 2)")
+    parser.add_argument("--processes", type=int, default=2)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    suite = load_suite(SUITE, context=BuildContext(tier="none"))
+    data = DeviceData.put(load_dataset("fashion-mnist", args.data_dir, None, download=False),
+                          torch.device("cpu"))
+    first = cast(DataConfig, suite.cases[0].problem)
+    plugin_run(replace(first, epochs=None, steps=50), suite.cases[0], data)  # warm-up
+    print(f"Article A: 300-100-10 MLP on Fashion-MNIST, batch {first.batch_size}, {args.epochs} "
+          f"epoch(s), seed {SEED}, CPU, {torch.get_num_threads()} thread(s)")
+    print(f"{'optimizer':10s} {'plugin':>8s} {'DataLoader':>11s} {'ratio':>6s} "
+          f"{'plugin acc':>10s} {'loop acc':>9s}")
+    totals = [0.0, 0.0]
+    for case in suite.cases:
+        config = replace(cast(DataConfig, case.problem), epochs=args.epochs, target_accuracy=None)
+        ours, our_accuracy = plugin_run(config, case, data)
+        theirs, their_accuracy = dataloader_run(config, case, args.data_dir)
+        totals[0] += ours
+        totals[1] += theirs
+        print(f"{case.optimizer.key:10s} {ours:7.2f}s {theirs:10.2f}s {theirs / ours:5.2f}x "
+              f"{our_accuracy:10.4f} {their_accuracy:9.4f}")
+    print(f"{'all':10s} {totals[0]:7.2f}s {totals[1]:10.2f}s {totals[1] / totals[0]:5.2f}x")
+    epochs = first.epochs or 20
+    seeds = len(suite.cases[0].seeds)
+    full = totals[0] * epochs / args.epochs * seeds
+    print(f"the full suite ({epochs} epochs x {len(suite.cases)} optimizers x {seeds} seeds), "
+          f"training time: {full / 60:.1f} min on one process, about "
+          f"{full / args.processes / 60:.1f} min on {args.processes}; the DataLoader loop: "
+          f"{totals[1] * epochs / args.epochs * seeds / args.processes / 60:.1f} min on "
+          f"{args.processes}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
