@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # The optimizer libraries suites/third_party.yaml gates, at pinned versions.
 THIRD_PARTY := $(VENV)/.third-party
 
-.PHONY: demo test bench articles tune screenshot clean
+.PHONY: demo test bench articles gpu-data gpu-wheels gpu-check tune screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,20 @@ articles: $(STAMP)
 	  --optbench-json report/articles/a.json
 	$(ARTICLE_RUN) --optbench suites/articles/b_mnist_flux.yaml --optbench-report report/articles/b \
 	  --optbench-json report/articles/b.json
+
+# The GPU check (benchmarks/gpu_check.py): every GPU measurement in one run, on a CUDA machine.
+# gpu-data and gpu-wheels prepare what travels there in git-ignored folders (.data: the MNIST
+# and Fashion-MNIST .gz files and a CIFAR-10 subset; .whl: the packages such a machine lacks),
+# within the 64 MiB that may travel. On the machine, see README "The GPU check".
+GPU_WHEELS := pydantic==2.14.4 pydantic-core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5
+gpu-wheels: $(STAMP)
+	$(BIN)/python -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
+	  --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+	  --platform manylinux2014_x86_64 -d .whl $(GPU_WHEELS)
+gpu-data: $(STAMP) gpu-wheels
+	$(BIN)/python benchmarks/gpu_data.py --source $(DATA) --target .data
+gpu-check: $(STAMP)
+	$(BIN)/python benchmarks/gpu_check.py
 
 # The shipped analytic suite's report as a reader sees it, rendered by headless Chromium.
 screenshot: $(STAMP)

@@ -2,7 +2,8 @@
 mean ± sd over seeds (with the seed count), and the suite's claims with their verdicts.
 
     pytest --optbench suites/articles/a_fashion_mnist_keras.yaml --optbench-json a.json
-    python benchmarks/article_tables.py a.json [--metrics test_accuracy test_loss epochs_to_target]
+    python benchmarks/article_tables.py a.json [--suite suites/articles/a_fashion_mnist_keras.yaml]
+        [--metrics test_accuracy test_loss epochs_to_target]
 """
 
 from __future__ import annotations
@@ -38,8 +39,7 @@ def claims_table(claims: list[dict]) -> str:
     lines = ["| claim | the article says | verdict | our numbers |", "|---|---|---|---|"]
     for entry in claims:
         claim = entry["claim"]
-        numbers = entry["explanation"].split(": ", 2)[-1] if entry["verdict"] != "not checked" \
-            else entry["explanation"]
+        numbers = "; ".join(entry.get("comparisons") or []) or entry.get("reason") or ""
         status = entry["status"]
         lines.append(f"| `{claim['name']}` | {claim['says']} | {entry['verdict']} ({status}) | "
                      f"{numbers} |")
@@ -49,11 +49,23 @@ def claims_table(claims: list[dict]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("results", type=Path)
+    parser.add_argument("--suite", type=Path, help="judge this suite's claims again, against the "
+                        "results file (for results written before a claim was added or changed)")
     parser.add_argument("--metrics", nargs="+",
                         default=["test_accuracy", "test_loss", "epochs_to_target", "effort"])
     args = parser.parse_args()
     document = json.loads(args.results.read_text())
     print(case_table(document["cases"], args.metrics))
+    if args.suite:
+        from pytest_optbench.api import load_suite
+        from pytest_optbench.gate.claims import judge
+        from pytest_optbench.gate.record import CaseResult
+        from pytest_optbench.suite.build import BuildContext
+
+        suite = load_suite(args.suite, display=document["cases"][0]["suite_file"],
+                           context=BuildContext(tier="none"))
+        results = [CaseResult.from_json(case) for case in document["cases"]]
+        document["claims"] = [verdict.to_json() for verdict in judge(suite.claims, results)]
     if document.get("claims"):
         print()
         print(claims_table(document["claims"]))

@@ -149,6 +149,7 @@ class ClaimVerdict:
 
     def to_json(self) -> dict[str, Any]:
         return {"claim": self.claim.to_json(), "verdict": self.verdict, "status": self.status(),
+                "comparisons": [c.text for c in self.comparisons], "reason": self.reason,
                 "explanation": self.explanation()}
 
     def explanation(self) -> str:
