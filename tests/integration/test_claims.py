@@ -87,6 +87,6 @@ def test_errors_in_a_claim_are_located(pytester, extra, better, line):
         text = text.replace("    measure: final_loss\n", "", 1)
         line = "*claims.fast-wins.measure: found unknown measure 'final_los'*did you mean 'final_loss'?*"
     pytester.makefile(".yaml", claimed=text)
-    result = pytester.runpytest_subprocess("claimed.yaml", "-p", "no:cacheprovider")
+    result = pytester.runpytest("claimed.yaml", "-p", "no:cacheprovider")  # collection only
     result.stdout.fnmatch_lines([line])
     assert result.ret == pytest.ExitCode.INTERRUPTED
