@@ -36,7 +36,7 @@ class Claim:
     margin: float = 0.0
     expected: str = "holds"
     because: str | None = None
-    higher_is_better: bool = True   # of the measure: the direction "better" means
+    higher_is_better: bool = True   # of a metric measure; curve measures know their own
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -64,7 +64,7 @@ class Unmeasured(Exception):
 
 
 def per_seed(claim: Claim, result: CaseResult) -> list[float]:
-    if claim.measure in ("epochs_to", "best_epoch", "gain_over_last"):
+    if claim.measure in CURVE_MEASURES:
         curves = (result.curves or {}).get("seeds") or {}
         if not curves:
             raise Unmeasured(f"{result.case} has no per-seed curve")
@@ -122,7 +122,6 @@ class Side:
 class Comparison:
     text: str
     verdict: str
-    advantage: float   # in the direction the claim says, over the margin: > 1 holds, < -1 contradicted
 
 
 @dataclass
@@ -211,8 +210,7 @@ def _judge(claim: Claim, by_case: dict[tuple[str, str, str], CaseResult]) -> Cla
 def _compare(text: str, gap: float, margin: float) -> Comparison:
     verdict = HOLDS if gap > margin else CONTRADICTED if gap < -margin else NOISE
     how = {HOLDS: "by", CONTRADICTED: "the other way by", NOISE: "within noise:"}[verdict]
-    return Comparison(f"{text}: {how} {_fmt(abs(gap))} (margin {_fmt(margin)})", verdict,
-                      gap / margin if margin > 0 else math.copysign(math.inf, gap) if gap else 0.0)
+    return Comparison(f"{text}: {how} {_fmt(abs(gap))} (margin {_fmt(margin)})", verdict)
 
 
 def _fmt(value: float) -> str:

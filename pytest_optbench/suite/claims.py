@@ -8,7 +8,7 @@ from typing import Annotated, Any, Iterable, Literal, Mapping, Union
 
 from pydantic import Field
 
-from pytest_optbench.gate.claims import CURVE_MEASURES, Claim
+from pytest_optbench.gate.claims import Claim
 from pytest_optbench.gate.expectations import StrictModel
 from pytest_optbench.suite.errors import Finding, did_you_mean, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
@@ -115,7 +115,7 @@ def _claim(doc: Document, path: KeyPath, name: str, spec: ClaimEntry, optimizers
     return Claim(name, doc.file, doc.line_of(path) or 1, spec.says, measure, argument,
                  problem or problems[0], better or (), than or (), spec.of, spec.below, spec.above,
                  spec.margin, spec.expected, spec.because,
-                 CURVE_MEASURES.get(measure, metrics.get(measure, True)))
+                 metrics.get(measure, True))
 
 
 def _measure(doc: Document, path: KeyPath, spec: ClaimEntry, metrics: Mapping[str, bool],
@@ -124,7 +124,7 @@ def _measure(doc: Document, path: KeyPath, spec: ClaimEntry, metrics: Mapping[st
         return "epochs_to", spec.measure.epochs_to
     if isinstance(spec.measure, GainOverLast):
         return "gain_over_last", float(spec.measure.gain_over_last)
-    known = sorted({*metrics, "best_epoch"})
+    known = sorted({*metrics, "best_epoch"})   # the curve measure named by a plain string
     # With no valid case there are no metrics to know: the cases' own errors come first.
     if metrics and spec.measure not in known:
         findings.append(doc.finding(path + ("measure",), f"unknown measure '{spec.measure}'",
