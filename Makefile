@@ -51,7 +51,7 @@ bench: $(STAMP)
 # The source articles' experiments at their own settings, every row a CPU can run (about 10
 # minutes for article A and 15 for B on 2 cores), each against its committed baselines and
 # claims; reports under report/articles/. The CIFAR-10 rows need a GPU: see docs/articles.md.
-ARTICLE_RUN = OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest -n 2 -p no:cacheprovider --optbench-no-download -q
+ARTICLE_RUN = OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest -n 2 --optbench-no-download -q
 articles: $(STAMP)
 	$(BIN)/pytest --optbench suites/articles/c_ackley.yaml --optbench-report report/articles/c_ackley -q
 	$(ARTICLE_RUN) --optbench suites/articles/a_fashion_mnist_keras.yaml --optbench-report report/articles/a \

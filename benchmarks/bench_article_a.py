@@ -9,6 +9,12 @@ table gives the training seconds of both (evaluation excluded) and their ratio. 
 extrapolates the suite's full budget (20 epochs x 8 optimizers x 3 seeds) on one process and
 on --processes processes of one thread each.
 
+A second table says what a step costs at this batch size, phase by phase, timed around each
+phase over --cost-steps steps (on a CPU every operation has finished when it returns): the
+batch gather, zero_grad, forward with the loss, backward, the optimizer's step, and what the
+plugin's loop adds beyond them (its whole step, from its own clock, less those phases). The
+DataLoader's column is the time to fetch one batch from it, which its loop pays on top.
+
     python benchmarks/bench_article_a.py --data-dir ../shared/data [--epochs 1] [--threads 1]
 """
 
@@ -68,20 +74,80 @@ def dataloader_run(config: DataConfig, case, root: Path) -> tuple[float, float]:
     return elapsed, correct / len(test)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
-    parser.add_argument("--epochs", type=int, default=1)
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (the suite runs "
-                        "one per process under -n 2)")
-    parser.add_argument("--processes", type=int, default=2)
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    suite = load_suite(SUITE, context=BuildContext(tier="none"))
-    data = DeviceData.put(load_dataset("fashion-mnist", args.data_dir, None, download=False),
-                          torch.device("cpu"))
+PHASES = ("gather", "zero_grad", "forward", "backward", "step")
+
+
+def step_costs(config: DataConfig, case, data: DeviceData, steps: int) -> dict[str, float]:
+    """Microseconds a step spends in each phase, the plugin's own step and its bookkeeping."""
+    from time import perf_counter
+
+    torch.manual_seed(SEED)
+    model = build_model(config.model, dict(config.model_options), (1, 28, 28), 10)
+    optimizer = construct_optimizer(case.optimizer.class_name, model.parameters(),
+                                    case.optimizer.hyperparameters, None)
+    inputs = data.train_x.float().div_(255).sub_(data.mean).div_(data.std)  # as the plugin does
+    labels, batch = data.train_y, config.batch_size or 32
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(SEED))
+    spent = dict.fromkeys(PHASES, 0.0)
+    warm = 100
+    for i in range(warm + steps):
+        clock = [perf_counter()]
+        index = order[(i * batch) % (len(labels) - batch):][:batch]
+        x, y = inputs.index_select(0, index), labels.index_select(0, index)
+        clock.append(perf_counter())
+        optimizer.zero_grad(set_to_none=True)
+        clock.append(perf_counter())
+        loss = F.cross_entropy(model(x), y)
+        clock.append(perf_counter())
+        loss.backward()
+        clock.append(perf_counter())
+        optimizer.step()
+        clock.append(perf_counter())
+        if i >= warm:
+            for phase, began, ended in zip(PHASES, clock, clock[1:]):
+                spent[phase] += ended - began
+    costs = {phase: seconds / steps * 1e6 for phase, seconds in spent.items()}
+    run = replace(config, epochs=None, steps=steps, eval_every=steps, target_accuracy=None)
+    seed = run_data(run, case.optimizer, (SEED,), torch.device("cpu"), data).seeds[0]
+    costs["plugin step"] = seed.train_time_s / steps * 1e6
+    costs["bookkeeping"] = costs["plugin step"] - sum(costs[phase] for phase in PHASES)
+    return costs
+
+
+def dataloader_fetch(config: DataConfig, root: Path, batches: int) -> float:
+    """Microseconds to fetch one batch from the DataLoader of the plain loop."""
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    info = BUILTIN["fashion-mnist"]
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(info.mean, info.std)])
+    loader = iter(DataLoader(datasets.FashionMNIST(str(root), train=True, transform=transform),
+                             batch_size=config.batch_size, shuffle=True, drop_last=True))
+    next(loader)
+    began = time.perf_counter()
+    for _ in range(batches):
+        next(loader)
+    return (time.perf_counter() - began) / batches * 1e6
+
+
+def print_step_costs(suite, data: DeviceData, root: Path, steps: int) -> None:
     first = cast(DataConfig, suite.cases[0].problem)
-    plugin_run(replace(first, epochs=None, steps=50), suite.cases[0], data)  # warm-up
+    fetch = dataloader_fetch(first, root, min(steps, 1500))
+    columns = (*PHASES, "bookkeeping", "plugin step")
+    print(f"\nwhat a step costs at batch {first.batch_size}, in microseconds ({steps} steps; "
+          f"shares of the plugin's step)")
+    print(f"{'optimizer':10s} " + " ".join(f"{c:>15s}" for c in columns)
+          + f" {'DataLoader fetch':>17s}")
+    for case in suite.cases:
+        costs = step_costs(cast(DataConfig, case.problem), case, data, steps)
+        total = costs["plugin step"]
+        cells = [f"{costs[c]:7.1f} ({costs[c] / total:4.0%})" for c in columns[:-1]]
+        print(f"{case.optimizer.key:10s} " + " ".join(f"{c:>15s}" for c in cells)
+              + f" {total:15.1f} {fetch:17.1f}")
+
+
+def print_epochs(suite, data: DeviceData, args: argparse.Namespace) -> None:
+    first = cast(DataConfig, suite.cases[0].problem)
     print(f"Article A: 300-100-10 MLP on Fashion-MNIST, batch {first.batch_size}, {args.epochs} "
           f"epoch(s), seed {SEED}, CPU, {torch.get_num_threads()} thread(s)")
     print(f"{'optimizer':10s} {'plugin':>8s} {'DataLoader':>11s} {'ratio':>6s} "
@@ -104,6 +170,29 @@ def main() -> int:
           f"{full / args.processes / 60:.1f} min on {args.processes}; the DataLoader loop: "
           f"{totals[1] * epochs / args.epochs * seeds / args.processes / 60:.1f} min on "
           f"{args.processes}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--epochs", type=int, default=1, help="epochs per optimizer for the "
+                        "first table (0: no such table)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (the suite runs "
+                        "one per process under -n 2)")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--cost-steps", type=int, default=2000,
+                        help="steps timed phase by phase (0: no cost table)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    suite = load_suite(SUITE, context=BuildContext(tier="none"))
+    data = DeviceData.put(load_dataset("fashion-mnist", args.data_dir, None, download=False),
+                          torch.device("cpu"))
+    first = cast(DataConfig, suite.cases[0].problem)
+    plugin_run(replace(first, epochs=None, steps=50), suite.cases[0], data)  # warm-up
+    if args.epochs:
+        print_epochs(suite, data, args)
+    if args.cost_steps:
+        print_step_costs(suite, data, args.data_dir, args.cost_steps)
     return 0
 
 

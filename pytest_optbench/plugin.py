@@ -13,9 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_optbench import options as optbench_options
+from pytest_optbench import options as optbench_options, schedule
 from pytest_optbench.kinds import REGISTRY as KIND_REGISTRY
 from pytest_optbench.options import OPTIONS_KEY
+from pytest_optbench.schedule import is_case_id as _is_case
 
 if TYPE_CHECKING:
     from pytest_optbench.gate.baselines import WriteSummary
@@ -37,6 +38,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
         check_outputs(config.stash[OPTIONS_KEY])
     config.addinivalue_line("markers", "optbench: a case collected from an optbench suite file")
+    schedule.register(config)   # under xdist, cases run longest first by earlier durations
     for name, (_, description) in KIND_REGISTRY.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     if not hasattr(config, "workerinput"):
@@ -129,10 +131,6 @@ def no_suite_hint(config: pytest.Config) -> str:
     return (f"NO SUITE FOUND: --optbench found no suite file (a .yaml file whose top level says "
             f"'optbench: 1') under {where}. Start from a shipped one with: optbench init "
             f"analytic (optbench init --list shows them all)")
-
-
-def _is_case(nodeid: str) -> bool:
-    return any(f"{suffix}::" in nodeid for suffix in SUITE_SUFFIXES)
 
 
 def _crash_text(report: pytest.TestReport) -> str:
