@@ -48,9 +48,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_step_time.py
 	@if [ -d "$(DATA)/FashionMNIST/raw" ]; then $(BIN)/python benchmarks/bench_data_loop.py --data-dir $(DATA); fi
 
-# The source articles' experiments at their own settings, every row a CPU can run (about 10
-# minutes for article A and 15 for B on 2 cores), each against its committed baselines and
-# claims; reports under report/articles/. The CIFAR-10 rows need a GPU: see docs/articles.md.
+# The source articles' experiments at their own settings, every row a CPU can run (about 6
+# minutes each for articles A and B on 2 cores with AVX-512, twice that on older ones), each
+# against its committed baselines and claims; reports under report/articles/. Under -n, cases
+# run longest first by the durations pytest's cache keeps from the last run. The CIFAR-10 rows
+# need a GPU: see docs/articles.md.
 ARTICLE_RUN = OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest -n 2 --optbench-no-download -q
 articles: $(STAMP)
 	$(BIN)/pytest --optbench suites/articles/c_ackley.yaml --optbench-report report/articles/c_ackley -q
