@@ -16,7 +16,6 @@ import pytest
 from pytest_optbench import options as optbench_options, schedule
 from pytest_optbench.kinds import REGISTRY as KIND_REGISTRY
 from pytest_optbench.options import OPTIONS_KEY
-from pytest_optbench.schedule import is_case_id as _is_case
 
 if TYPE_CHECKING:
     from pytest_optbench.gate.baselines import WriteSummary
@@ -131,6 +130,10 @@ def no_suite_hint(config: pytest.Config) -> str:
     return (f"NO SUITE FOUND: --optbench found no suite file (a .yaml file whose top level says "
             f"'optbench: 1') under {where}. Start from a shipped one with: optbench init "
             f"analytic (optbench init --list shows them all)")
+
+
+def _is_case(nodeid: str) -> bool:
+    return any(f"{suffix}::" in nodeid for suffix in SUITE_SUFFIXES)
 
 
 def _crash_text(report: pytest.TestReport) -> str:

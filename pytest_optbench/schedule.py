@@ -26,11 +26,6 @@ KEPT = 20_000
 T = TypeVar("T")
 
 
-def is_case_id(nodeid: str) -> bool:
-    """Whether a node id is a case of a suite file."""
-    return any(f"{suffix}::" in nodeid for suffix in (".yaml", ".yml"))
-
-
 def valid_durations(stored: Any) -> dict[str, float]:
     """The usable entries of a stored mapping: node id -> finite seconds >= 0. A cache file
     edited by hand or by another version never breaks a run; what cannot be read is ignored."""
@@ -86,8 +81,9 @@ class WorkerOrder:
         self.durations = durations
 
     def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        ids = [item.nodeid for item in items]
-        items[:] = reorder_cases(items, [is_case_id(i) for i in ids], ids, self.durations)
+        # The marker every case carries: another plugin's YAML tests are not ours to reorder.
+        is_case = [item.get_closest_marker("optbench") is not None for item in items]
+        items[:] = reorder_cases(items, is_case, [item.nodeid for item in items], self.durations)
 
 
 class DurationKeeper:
@@ -106,7 +102,8 @@ class DurationKeeper:
         node.workerinput[WORKERINPUT_KEY] = self.stored
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        if report.when == "call" and is_case_id(report.nodeid):
+        # A case's call report carries its result (plugin.py), under xdist too.
+        if report.when == "call" and getattr(report, "optbench", None) is not None:
             self.timed[report.nodeid] = report.duration
 
     def pytest_sessionfinish(self) -> None:

@@ -90,3 +90,33 @@ def test_without_the_cache_plugin_nothing_is_stored_or_reordered(project):
     run(project, "-n", "2", "-p", "no:cacheprovider")
     assert not (project.path / ".pytest_cache").exists()
     assert orders(project) == {"gw0": SUITE_ORDER, "gw1": SUITE_ORDER}
+
+
+# Another plugin's YAML tests: node ids like a suite's, but not cases.
+OTHER_YAML_PLUGIN = RECORD_ORDER + """
+import pytest
+
+class OtherFile(pytest.File):
+    def collect(self):
+        for name in ("first", "second", "third"):
+            yield OtherItem.from_parent(self, name=name)
+
+class OtherItem(pytest.Item):
+    def runtest(self):
+        pass
+
+def pytest_collect_file(file_path, parent):
+    if file_path.name == "other.yaml":
+        return OtherFile.from_parent(parent, path=file_path)
+"""
+
+
+def test_another_plugins_yaml_tests_are_neither_timed_nor_reordered(pytester):
+    pytester.makefile(".yaml", other="not a suite: 1\n")
+    pytester.makeconftest(OTHER_YAML_PLUGIN)
+    ids = ["other.yaml::first", "other.yaml::second", "other.yaml::third"]
+    store(pytester, {nodeid: float(i) for i, nodeid in enumerate(ids)})
+    result = pytester.runpytest_subprocess("other.yaml", "-n", "2")
+    result.assert_outcomes(passed=3)
+    assert orders(pytester) == {"gw0": ids, "gw1": ids}
+    assert stored(pytester) == {nodeid: float(i) for i, nodeid in enumerate(ids)}

@@ -55,8 +55,10 @@ def test_the_stored_durations_are_bounded_and_the_oldest_go_first():
 
 
 class _Report:
-    def __init__(self, nodeid, when="call", duration=1.5):
+    def __init__(self, nodeid, when="call", duration=1.5, case=True):
         self.nodeid, self.when, self.duration = nodeid, when, duration
+        if case:   # a case's call report carries its result
+            self.optbench = {"case": nodeid}
 
 
 class _FailingCache:
@@ -86,7 +88,9 @@ def test_a_cache_that_cannot_be_written_never_breaks_the_session(error):
 
 def test_only_the_call_of_a_case_is_timed():
     keeper = DurationKeeper(_Config(None))
-    for report in (_Report("s.yaml::a[sgd]", when="setup"), _Report("tests/test_x.py::test_y"),
+    for report in (_Report("s.yaml::a[sgd]", when="setup"),
+                   _Report("tests/test_x.py::test_y", case=False),
+                   _Report("api.tavern.yaml::get users", case=False),   # another plugin's YAML
                    _Report("s.yaml::a[adam]", duration=2.0)):
         keeper.pytest_runtest_logreport(report)
     assert keeper.timed == {"s.yaml::a[adam]": 2.0}
