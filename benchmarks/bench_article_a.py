@@ -33,7 +33,7 @@ import torch.nn.functional as F
 from pytest_optbench.api import load_suite
 from pytest_optbench.kinds.data.config import DataConfig
 from pytest_optbench.kinds.data.datasets import BUILTIN, load_dataset
-from pytest_optbench.kinds.data.runner import DeviceData, run_data
+from pytest_optbench.kinds.data.runner import DeviceData, Split, prepared_split, run_data
 from pytest_optbench.kinds.models import build_model
 from pytest_optbench.suite.build import BuildContext
 from pytest_optbench.suite.resolve import construct_optimizer
@@ -47,19 +47,29 @@ def plugin_run(config: DataConfig, case, data: DeviceData) -> tuple[float, float
     return seed.train_time_s, seed.curve[-1]["test_accuracy"]
 
 
-def dataloader_run(config: DataConfig, case, root: Path) -> tuple[float, float]:
-    from torch.utils.data import DataLoader
+def fashion_mnist(root: Path, train: bool):
+    """torchvision's Fashion-MNIST as the plain loop reads it: ToTensor, then Normalize."""
     from torchvision import datasets, transforms
 
     info = BUILTIN["fashion-mnist"]
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(info.mean, info.std)])
-    train = datasets.FashionMNIST(str(root), train=True, transform=transform)
+    return datasets.FashionMNIST(str(root), train=train, transform=transform)
+
+
+def model_and_optimizer(config: DataConfig, case) -> tuple[torch.nn.Module, torch.optim.Optimizer]:
+    """The case's model from seed SEED's weights, and its optimizer."""
     torch.manual_seed(SEED)
     model = build_model(config.model, dict(config.model_options), (1, 28, 28), 10)
-    optimizer = construct_optimizer(case.optimizer.class_name, model.parameters(),
-                                    case.optimizer.hyperparameters, None)
-    loader = DataLoader(train, batch_size=config.batch_size, shuffle=True, drop_last=True,
-                        generator=torch.Generator().manual_seed(SEED))
+    return model, construct_optimizer(case.optimizer.class_name, model.parameters(),
+                                      case.optimizer.hyperparameters, None)
+
+
+def dataloader_run(config: DataConfig, case, root: Path) -> tuple[float, float]:
+    from torch.utils.data import DataLoader
+
+    model, optimizer = model_and_optimizer(config, case)
+    loader = DataLoader(fashion_mnist(root, train=True), batch_size=config.batch_size,
+                        shuffle=True, drop_last=True, generator=torch.Generator().manual_seed(SEED))
     began = time.perf_counter()
     for _ in range(config.epochs or 1):
         for x, y in loader:
@@ -67,7 +77,7 @@ def dataloader_run(config: DataConfig, case, root: Path) -> tuple[float, float]:
             F.cross_entropy(model(x), y).backward()
             optimizer.step()
     elapsed = time.perf_counter() - began
-    test = datasets.FashionMNIST(str(root), train=False, transform=transform)
+    test = fashion_mnist(root, train=False)
     model.eval()
     with torch.no_grad():
         correct = sum(int((model(x).argmax(1) == y).sum()) for x, y in DataLoader(test, batch_size=2048))
@@ -79,30 +89,26 @@ PHASES = ("gather", "zero_grad", "forward", "backward", "step")
 
 def step_costs(config: DataConfig, case, data: DeviceData, steps: int) -> dict[str, float]:
     """Microseconds a step spends in each phase, the plugin's own step and its bookkeeping."""
-    from time import perf_counter
-
-    torch.manual_seed(SEED)
-    model = build_model(config.model, dict(config.model_options), (1, 28, 28), 10)
-    optimizer = construct_optimizer(case.optimizer.class_name, model.parameters(),
-                                    case.optimizer.hyperparameters, None)
-    inputs = data.train_x.float().div_(255).sub_(data.mean).div_(data.std)  # as the plugin does
+    model, optimizer = model_and_optimizer(config, case)
+    inputs = prepared_split(config, data, Split(*data.subset(None, None))).train_inputs
+    assert inputs is not None   # no augmentation: the plugin prepares the inputs once
     labels, batch = data.train_y, config.batch_size or 32
     order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(SEED))
     spent = dict.fromkeys(PHASES, 0.0)
     warm = 100
     for i in range(warm + steps):
-        clock = [perf_counter()]
+        clock = [time.perf_counter()]
         index = order[(i * batch) % (len(labels) - batch):][:batch]
         x, y = inputs.index_select(0, index), labels.index_select(0, index)
-        clock.append(perf_counter())
+        clock.append(time.perf_counter())
         optimizer.zero_grad(set_to_none=True)
-        clock.append(perf_counter())
+        clock.append(time.perf_counter())
         loss = F.cross_entropy(model(x), y)
-        clock.append(perf_counter())
+        clock.append(time.perf_counter())
         loss.backward()
-        clock.append(perf_counter())
+        clock.append(time.perf_counter())
         optimizer.step()
-        clock.append(perf_counter())
+        clock.append(time.perf_counter())
         if i >= warm:
             for phase, began, ended in zip(PHASES, clock, clock[1:]):
                 spent[phase] += ended - began
@@ -117,12 +123,9 @@ def step_costs(config: DataConfig, case, data: DeviceData, steps: int) -> dict[s
 def dataloader_fetch(config: DataConfig, root: Path, batches: int) -> float:
     """Microseconds to fetch one batch from the DataLoader of the plain loop."""
     from torch.utils.data import DataLoader
-    from torchvision import datasets, transforms
 
-    info = BUILTIN["fashion-mnist"]
-    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize(info.mean, info.std)])
-    loader = iter(DataLoader(datasets.FashionMNIST(str(root), train=True, transform=transform),
-                             batch_size=config.batch_size, shuffle=True, drop_last=True))
+    loader = iter(DataLoader(fashion_mnist(root, train=True), batch_size=config.batch_size,
+                             shuffle=True, drop_last=True))
     next(loader)
     began = time.perf_counter()
     for _ in range(batches):

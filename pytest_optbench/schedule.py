@@ -52,12 +52,10 @@ def merged(stored: dict[str, float], timed: dict[str, float]) -> dict[str, float
 
 
 def longest_first(ids: Sequence[str], durations: dict[str, float]) -> list[int]:
-    """The order (indexes into `ids`) to run them in: never-timed first in their own order,
-    then the timed ones from longest to shortest, ties in their own order."""
-    unknown = [i for i, key in enumerate(ids) if key not in durations]
-    known = sorted((i for i, key in enumerate(ids) if key in durations),
-                   key=lambda i: -durations[ids[i]])
-    return unknown + known
+    """The order (indexes into `ids`) to run them in: never-timed first, then the timed ones
+    from longest to shortest; the sort is stable, so ties keep their own order."""
+    return sorted(range(len(ids)),
+                  key=lambda i: (ids[i] in durations, -durations.get(ids[i], 0.0)))
 
 
 def reorder_cases(items: list[T], is_case: Iterable[bool], ids: Sequence[str],
@@ -65,11 +63,8 @@ def reorder_cases(items: list[T], is_case: Iterable[bool], ids: Sequence[str],
     """`items` with its cases reordered longest first among the places cases hold; every
     other item stays where it is."""
     places = [i for i, case in enumerate(is_case) if case]
-    if not durations or len(places) < 2:
-        return list(items)
-    order = longest_first([ids[i] for i in places], durations)
     result = list(items)
-    for place, chosen in zip(places, order):
+    for place, chosen in zip(places, longest_first([ids[i] for i in places], durations)):
         result[place] = items[places[chosen]]
     return result
 
