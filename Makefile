@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # The optimizer libraries suites/third_party.yaml gates, at pinned versions.
 THIRD_PARTY := $(VENV)/.third-party
 
-.PHONY: demo test bench articles gpu-data gpu-wheels gpu-check tune screenshot clean
+.PHONY: demo test bench articles portability injected-bugs gpu-data gpu-wheels gpu-check tune screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,16 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/seed_gate_power.py
 	$(BIN)/python benchmarks/bench_step_time.py
 	@if [ -d "$(DATA)/FashionMNIST/raw" ]; then $(BIN)/python benchmarks/bench_data_loop.py --data-dir $(DATA); fi
+
+# Measured tolerances (README, "Measured tolerances"). portability: the shipped deterministic
+# suites recorded once, then checked on the scalar and vector kernel paths, 1 and 2 threads and
+# 2 xdist workers (about 25 minutes on 2 cores). injected-bugs: one-line bugs in torch.optim and
+# the third-party classes against the shipped suites, with fixed tolerances and with envelopes.
+portability: $(STAMP) $(THIRD_PARTY)
+	$(BIN)/python benchmarks/portability.py
+injected-bugs: $(STAMP) $(THIRD_PARTY)
+	$(BIN)/python benchmarks/injected_bugs.py --suite suites/analytic.yaml
+	$(BIN)/python benchmarks/injected_bugs.py --suite suites/third_party.yaml
 
 # The source articles' experiments at their own settings, every row a CPU can run (about 6
 # minutes each for articles A and B on 2 cores with AVX-512, twice that on older ones), each

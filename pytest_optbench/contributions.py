@@ -21,16 +21,22 @@ def _by_kind(results: Sequence[CaseResult]) -> dict[str, list[CaseResult]]:
 
 def sections(results: Sequence[CaseResult]) -> list[Section]:
     from pytest_optbench.kinds import kind
+    from pytest_optbench.report.detection import power_sections
+    from pytest_optbench.report.envelopes import envelope_section
     from pytest_optbench.report.sensitivity import sensitivity_section
 
     return [s for name, members in _by_kind(results).items()
-            for s in kind(name).sections(members)] + sensitivity_section(results)
+            for s in kind(name).sections(members)] + sensitivity_section(results) + \
+        power_sections(results) + envelope_section(results)
 
 
 def notes(results: Sequence[CaseResult]) -> list[str]:
     from pytest_optbench.kinds import kind
+    from pytest_optbench.report.detection import power_notes
+    from pytest_optbench.report.envelopes import notes as envelope_notes
 
-    return [n for name, members in _by_kind(results).items() for n in kind(name).notes(members)]
+    return [n for name, members in _by_kind(results).items()
+            for n in kind(name).notes(members)] + envelope_notes(results) + power_notes(results)
 
 
 def figures(results: Sequence[CaseResult], styles: Any) -> list[Any]:

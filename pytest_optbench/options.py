@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from pytest_optbench.devices import DEVICE_RE
+from pytest_optbench.gate.envelope import DEFAULT_REPLICAS
 from pytest_optbench.gate.statistics import DEFAULT_FALSE_ALARM_RATE
 from pytest_optbench.report.columns import COLUMNS
 
@@ -41,6 +42,8 @@ class OptbenchOptions:
     allow_unchecked: bool = False                  # a run that checked nothing may exit 0
     add_baselines: bool = False                    # record only the cases that have none
     prune_baselines: bool = False                  # remove entries no case of the suite uses
+    replicas: int = DEFAULT_REPLICAS               # perturbed re-runs per recorded case
+    power: bool = False                            # measure each case's smallest detected change
 
     @property
     def writes_baselines(self) -> bool:
@@ -119,6 +122,15 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--optbench-false-alarm-rate", metavar="P", type=float, default=None,
                     help="how often a case may fail when nothing changed, from seed noise alone "
                          "(default 0.001, or the optbench_false_alarm_rate ini value)")
+    group.addoption("--optbench-replicas", metavar="N", type=int, default=None,
+                    help="when recording baselines, re-run each deterministic case N times "
+                         "under rounding-sized perturbations to measure how far its values "
+                         f"move on another machine (its noise envelope); default "
+                         f"{DEFAULT_REPLICAS}; 0 records none, and fixed tolerances apply")
+    group.addoption("--optbench-power", action="store_true", default=False,
+                    help="after checking each deterministic case, run it again with every "
+                         "step's update scaled by 1 +- d for growing d (0.1%% to 10%%) and report "
+                         "the smallest d its gate detects (its power); several runs per case")
     parser.addini("optbench_device", "default device for suites that say 'auto' or nothing",
                   default=None)
     parser.addini("optbench_baseline_dir", "directory of baseline files (relative to the rootdir)",
@@ -184,6 +196,11 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
     if not 0 < rate < 0.5:
         raise pytest.UsageError(f"--optbench-false-alarm-rate: found {rate}; expected a "
                                 f"probability between 0 and 0.5, e.g. 0.001")
+    replicas = config.getoption("optbench_replicas")
+    replicas = DEFAULT_REPLICAS if replicas is None else replicas
+    if not 0 <= replicas <= 100:
+        raise pytest.UsageError(f"--optbench-replicas: found {replicas}; expected a number of "
+                                f"replicas from 0 to 100, e.g. {DEFAULT_REPLICAS}")
     cache = config.getini("optbench_cache_dir")
     columns = _columns(config.getoption("optbench_columns") or config.getini("optbench_columns"))
     return OptbenchOptions(
@@ -211,6 +228,8 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         allow_unchecked=config.getoption("optbench_allow_unchecked"),
         add_baselines=add,
         prune_baselines=config.getoption("optbench_prune_baselines"),
+        replicas=replicas,
+        power=config.getoption("optbench_power"),
     )
 
 

@@ -1,10 +1,14 @@
-"""Where a result came from: versions, device, precision, date."""
+"""Where a result came from: versions, device, precision, the machine's arithmetic, date."""
 
 from __future__ import annotations
 
 import datetime
 import functools
 import platform
+
+from pytest_optbench.gate.machine import machine_differences
+
+__all__ = ["arithmetic", "cpu_name", "device_name", "machine_differences", "provenance"]
 
 
 @functools.lru_cache(maxsize=None)
@@ -40,4 +44,16 @@ def provenance(device, dtype: str) -> dict:
         "device_type": device.type,
         "dtype": dtype,
         "recorded": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        **arithmetic(),
     }
+
+
+def arithmetic() -> dict:
+    """What decides how a CPU rounds: its model, the kernel path torch dispatches to
+    (ATEN_CPU_CAPABILITY picks a narrower one), the intra-op threads and the exact build."""
+    import torch
+
+    capability = getattr(torch.backends.cpu, "get_cpu_capability", lambda: "unknown")()
+    # Plain str and int: results cross to the xdist controller, which takes no torch types.
+    return {"cpu": cpu_name(), "cpu_capability": str(capability),
+            "threads": int(torch.get_num_threads()), "torch_build": str(torch.__version__)}

@@ -92,15 +92,19 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
                                caches.kinds.setdefault(case.kind, {}), benchmark)
     result.device, result.device_type = str(device), device.type
     result.details = measured.details
+    result.config_hash = config_hash(case, measured.identity)
     if measured.identity:
-        result.config_hash = config_hash(case, measured.identity)
         # Kept with the configuration, so that a stale entry names what the run decided
-        # differently (a default that changed, another start isolation).
+        # differently (a default that changed).
         result.config = {**result.config, "run": dict(measured.identity)}
+    result.observed, result.fingerprint = measured.observed, measured.fingerprint
     if measured.unmeasured:
         return _unmeasured(result, next(iter(of_kind.metrics)), measured.unmeasured)
+    # Entries recorded when observations were part of the configuration still apply.
+    earlier_hash = config_hash(case, {**(measured.identity or {}), **measured.observed},
+                               earlier=True) if measured.observed else None
     baseline = _baseline(case, nodeid, result, measured, options, caches,
-                         of_kind.other_devices_not_comparable)
+                         of_kind.other_devices_not_comparable, earlier_hash)
     if isinstance(baseline, CaseOutcome):
         return baseline
     unlike = of_kind.not_comparable(baseline.provenance, measured) \
@@ -116,6 +120,8 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
                                                      BaselineState.NOT_COMPARABLE))) \
         and not measured.divergence
     result.update = updating
+    if updating and of_kind.perturbation and options.replicas:
+        result.envelope = _envelope(case, seeds, device, options, caches, measured)
     rows = check_case(case.case_id, measured.metrics, case.expect, of_kind.metrics, baseline,
                       known_reason=case.does_not_converge, updating=updating,
                       false_alarm_rate=options.false_alarm_rate, seeds=seeds)
@@ -132,6 +138,16 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
                             options.false_alarm_rate)
         if found:
             result.details["sensitivity"] = found
+    if not updating and baseline.state is BaselineState.OK:
+        _observations(result, measured, baseline, case, of_kind.metrics)
+        if options.power and of_kind.perturbation and not measured.divergence:
+            from pytest_optbench.detect import smallest_detected
+
+            result.details["power"] = smallest_detected(
+                case, seeds, device, options, caches.kinds.setdefault(case.kind, {}), of_kind,
+                baseline)
+    result.provenance = {**provenance(device, measured.dtype), **measured.provenance}
+    rows = _beside_failures(rows, result.provenance, baseline.provenance)
     failure = failure_message(rows, measured.divergence_text, baseline)
     result.baseline_context = measured.context
     result.seeds = list(seeds)
@@ -139,26 +155,74 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
     result.metrics, result.rows = measured.metrics, rows
     result.divergence, result.curves = measured.divergence, measured.curves
     result.wall_time_s, result.steps_run = round(measured.wall_time_s, 4), measured.steps_run
-    result.provenance = {**provenance(device, measured.dtype), **measured.provenance}
     result.baseline_provenance = dict(baseline.provenance) if baseline.provenance else None
     result.baseline_curve = dict(baseline.curve) if baseline.curve else \
         of_kind.stored_curve(baseline.metrics, measured) if baseline.metrics else None
     return CaseOutcome(result, failure)
 
 
+def _envelope(case: Case, seeds: tuple[int, ...], device: Any, options: OptbenchOptions,
+              caches: Caches, measured: Measured) -> dict[str, Any]:
+    """The case's noise envelope, from `options.replicas` perturbed re-runs."""
+    from pytest_optbench.gate.envelope import measure
+
+    of_kind = kind(case.kind)
+    cache = caches.kinds.setdefault(case.kind, {})
+    found = of_kind.replicate(case, seeds, device, options, cache, options.replicas)
+    assert of_kind.perturbation is not None
+    return measure(of_kind.metrics, measured.metrics, found.samples,
+                   found.perturbation or of_kind.perturbation, found.runs, found.corners,
+                   (found.free, found.starts)).to_json()
+
+
+def _observations(result: CaseResult, measured: Measured, baseline: BaselineView,
+                  case: Case, definitions: Any) -> None:
+    """What a check learns beside its verdict: whether it reproduced the baseline bitwise,
+    what the run observed differently, and tolerances that cannot hold on another machine."""
+    from pytest_optbench.gate.baselines import config_changes
+    from pytest_optbench.gate.checks import tolerance_warnings
+
+    if measured.fingerprint and baseline.fingerprint:
+        result.details["bitwise"] = measured.fingerprint == baseline.fingerprint
+    if measured.observed and baseline.observed and measured.observed != baseline.observed:
+        result.details["observed_changes"] = config_changes(baseline.observed, measured.observed)
+    if baseline.envelope is None and kind(case.kind).perturbation:
+        result.details["no_envelope"] = True
+    warnings = tolerance_warnings(case.expect, definitions, baseline)
+    if warnings:
+        result.details["tolerance_warnings"] = warnings
+
+
 def _baseline(case: Case, nodeid: str, result: CaseResult, measured: Measured,
               options: OptbenchOptions, caches: Caches,
-              other_devices_not_comparable: bool) -> BaselineView | CaseOutcome:
+              other_devices_not_comparable: bool,
+              earlier_hash: str | None = None) -> BaselineView | CaseOutcome:
     """The stored baseline to compare with; an error outcome if its file is unusable."""
     try:
         stored = caches.baseline_file(Path(result.baseline_file), case.suite)
         return view(stored, measured.context, case.case_id, result.config_hash,
                     record_command(case, nodeid, options), other_devices_not_comparable,
-                    result.config)
+                    result.config, earlier_hash)
     except BaselineFileError as exc:
         if not options.update_baselines:
             return _error(result, f"baseline file unusable: {exc}")
         return BaselineView(BaselineState.MISSING, detail=str(exc))
+
+
+def _beside_failures(rows: list[Row], now: dict[str, Any],
+                     then: Any) -> list[Row]:
+    """Failing rows that compared with a baseline say how this machine differs from the one
+    that recorded it: a failure on a new runner is then diagnosed at a glance."""
+    import dataclasses
+
+    from pytest_optbench.gate.record import FAILING
+    from pytest_optbench.gate.machine import machine_differences
+
+    differences = machine_differences(now, then) if then else ""
+    if not differences:
+        return rows
+    return [dataclasses.replace(row, detail=f"{row.detail}; machine: {differences}".lstrip("; "))
+            if row.status in FAILING and row.compared else row for row in rows]
 
 
 def _explained(rows: list[Row], explanations: dict[str, str], stale_is_change: bool) -> list[Row]:

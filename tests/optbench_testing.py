@@ -446,3 +446,12 @@ class CrashingSGD(torch.optim.SGD):
         import os
 
         os._exit(13)
+
+
+class SGDWithLRSlightlyLarge(torch.optim.SGD):
+    """SGD whose learning rate is 0.05% too large (a constant carried to too few digits): on
+    the ill-conditioned quadratic a change inside the old fixed tolerance of 0.1 decades, and
+    far outside what rounding moves it by."""
+
+    def __init__(self, params, lr=1e-3, **kwargs):
+        super().__init__(params, lr=1.0005 * lr, **kwargs)

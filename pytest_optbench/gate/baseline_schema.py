@@ -81,6 +81,26 @@ def _check_entry(where: str, entry: Any, line: int | None) -> None:
             if not _finite_or_none(value):
                 fail(f".metrics.{name}", repr(value), "finite numbers (or null where a seed "
                                                         "never reached it)")
+    if "envelope" in entry:
+        _check_envelope(entry["envelope"], fail)
+
+
+def _check_envelope(envelope: Any, fail: Any) -> None:
+    """A noise envelope: a replica count and, per metric, spreads that are finite and not
+    negative (null where a replica lost the value), one per point for a curve."""
+    if not isinstance(envelope, dict):
+        fail(".envelope", repr(envelope), "a mapping with replicas and spread")
+    replicas = envelope.get("replicas")
+    if type(replicas) is not int or replicas < 1:
+        fail(".envelope.replicas", repr(replicas), "the number of replicas measured, >= 1")
+    spread = envelope.get("spread")
+    if not isinstance(spread, dict):
+        fail(".envelope.spread", repr(spread), "a mapping of metric names to spreads")
+    for name, value in spread.items():
+        points = value if isinstance(value, list) else [value]
+        if not points or not all(v is None or (_finite_or_none(v) and v >= 0) for v in points):
+            fail(f".envelope.spread.{name}", repr(value),
+                 "spreads >= 0 (null where a replica lost the value)")
 
 
 def _finite_or_none(value: Any) -> bool:

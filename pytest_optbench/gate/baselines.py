@@ -17,6 +17,7 @@ from typing import Any, Iterator, Mapping, Sequence
 
 from pytest_optbench.gate.baseline_schema import RESTORE_HINT, BaselineFormatError, check, parse
 from pytest_optbench.gate.checks import BaselineView
+from pytest_optbench.gate.envelope import Envelope
 from pytest_optbench.gate.metrics import stored_form
 from pytest_optbench.gate.record import BaselineContext, BaselineState
 
@@ -77,11 +78,14 @@ def read(path: Path, suite: str | None = None) -> dict[str, Any]:
 
 def view(data: Mapping[str, Any], context: BaselineContext, case_id: str, config_hash: str,
          record_command: str, other_devices_not_comparable: bool = False,
-         config: Mapping[str, Any] | None = None) -> BaselineView:
+         config: Mapping[str, Any] | None = None,
+         earlier_hash: str | None = None) -> BaselineView:
     """What a case's checks compare with, or why there is nothing to compare with.
 
     `context` is the device type, and for real-data cases also the data's source and content
-    fingerprint: results on other devices or other data are never compared.
+    fingerprint: results on other devices or other data are never compared. `earlier_hash`:
+    the hash the same configuration had when observations (a probed start isolation, which
+    kernels agree bitwise) were part of it; an entry recorded then still applies.
     """
     entries = data.get("entries", {})
     entry = entries.get(context.format(), {}).get(case_id)
@@ -97,7 +101,7 @@ def view(data: Mapping[str, Any], context: BaselineContext, case_id: str, config
                 f"{', '.join(elsewhere)} only") if elsewhere else ""
         return BaselineView(BaselineState.MISSING, detail=f"no baseline for {context.describe()}"
                                               f"{note}; record it with: {record_command}")
-    if entry.get("config_hash") != config_hash:
+    if entry.get("config_hash") not in (config_hash, earlier_hash):
         changes = config_changes(entry.get("config"), config)
         what = f"changed: {changes}" if changes else \
             f"hash {entry.get('config_hash')} -> {config_hash}"
@@ -106,7 +110,9 @@ def view(data: Mapping[str, Any], context: BaselineContext, case_id: str, config
             f"stale baseline: the case's configuration changed since it was recorded ({what}); "
             f"record it again with: {record_command}")
     return BaselineView(BaselineState.OK, entry.get("metrics"), entry.get("provenance"),
-                        curve=entry.get("curve"), seeds=entry.get("seeds"))
+                        curve=entry.get("curve"), seeds=entry.get("seeds"),
+                        envelope=Envelope.from_json(entry.get("envelope")),
+                        fingerprint=entry.get("fingerprint"), observed=entry.get("observed"))
 
 
 def config_changes(old: Any, new: Any, limit: int = 5) -> str:
@@ -133,9 +139,14 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
 def make_entry(config_hash: str, seeds: list[int], metrics: Mapping[str, list[Any]],
                provenance: Mapping[str, Any],
                curve: Mapping[str, list[Any]] | None = None,
-               config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+               config: Mapping[str, Any] | None = None,
+               envelope: Mapping[str, Any] | None = None,
+               fingerprint: str | None = None,
+               observed: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """`curve`: the mean learning curve, kept for plots; it is never compared. `config`: the
-    case's configuration, so that a stale entry can say which fields changed."""
+    case's configuration, so that a stale entry can say which fields changed. `envelope`: how
+    far each metric moves under rounding; `fingerprint`: the hash of the run's exact numbers;
+    `observed`: what the run found about the optimizer or the machine."""
     entry = {"config_hash": config_hash, "seeds": list(seeds),
              "metrics": {name: [stored_form(v) for v in values] for name, values in metrics.items()},
              "provenance": dict(provenance)}
@@ -143,6 +154,12 @@ def make_entry(config_hash: str, seeds: list[int], metrics: Mapping[str, list[An
         entry["config"] = json.loads(json.dumps(config, default=str))
     if curve:
         entry["curve"] = {name: [stored_form(v) for v in values] for name, values in curve.items()}
+    if envelope:
+        entry["envelope"] = dict(envelope)
+    if fingerprint:
+        entry["fingerprint"] = fingerprint
+    if observed:
+        entry["observed"] = json.loads(json.dumps(observed, default=str))
     return entry
 
 
@@ -191,7 +208,10 @@ def remove_entries(path: Path, suite: str, unused: Mapping[str, Sequence[str]]) 
 
 
 def _same_result(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    return all(old.get(k) == new.get(k) for k in ("config_hash", "seeds", "metrics"))
+    """Nothing a check reads changed: a re-recording that measures an envelope, or finds
+    other observations, is written; one that only has a newer date is not."""
+    return all(old.get(k) == new.get(k) for k in ("config_hash", "seeds", "metrics", "envelope",
+                                                  "fingerprint", "observed"))
 
 
 def atomic_write(path: Path, text: str) -> None:

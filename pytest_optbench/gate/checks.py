@@ -4,29 +4,22 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import math
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Sequence
 
+from pytest_optbench.gate.averages import margin, mean, mean_curve, present, suite_tolerance
+from pytest_optbench.gate.baseline_view import BaselineView, Values
+from pytest_optbench.gate.envelope_checks import (compare_curve_envelope, curve_allowances,
+                                                  envelope_allowance, tolerance_warnings)
 from pytest_optbench.gate.expectations import BaselineCheck, Expectation
 from pytest_optbench.gate.metrics import Metric, format_value, format_with_unit, stored_form
 from pytest_optbench.gate.record import FAILING, BaselineState, Row, Status
 from pytest_optbench.gate.statistics import DEFAULT_FALSE_ALARM_RATE, seed_margin
 
-Values = Sequence[Any]   # one value per seed; for curves, one list per seed
+__all__ = ["BaselineView", "check_case", "check_metric", "failure_message", "margin", "mean",
+           "mean_curve", "same_seeds", "tolerance_warnings"]
+
 Bounds = tuple[float | None, float | None]
-
-
-@dataclass(frozen=True)
-class BaselineView:
-    """What the checks need to know about a case's stored baseline."""
-
-    state: BaselineState
-    metrics: Mapping[str, Values] | None = None
-    provenance: Mapping[str, Any] | None = None
-    detail: str = ""
-    curve: Mapping[str, list[Any]] | None = None      # the stored mean learning curve, for plots
-    seeds: Sequence[int] | None = None                # the seeds of the stored values, in order
 
 
 @dataclass(frozen=True)
@@ -38,40 +31,26 @@ class _Verdict:
     bounds: Bounds = (None, None)
     problems: tuple[str, ...] = ()
     compared: bool = False
-
-
-def mean(values: Sequence[float | None] | None) -> float | None:
-    present = _present(values)
-    return sum(present) / len(present) if present else None
-
-
-def _present(values: Sequence[float | None] | None) -> list[float]:
-    return [v for v in values or () if v is not None and math.isfinite(v)]
-
-
-def margin(metric: Metric, check: BaselineCheck, baseline: float) -> float:
-    """How far a value may move from its baseline before it counts, seed noise aside."""
-    absolute = check.tolerance if check.tolerance is not None else metric.tolerance
-    relative = check.rel_tolerance if check.rel_tolerance is not None else metric.rel_tolerance
-    return max(absolute, relative * abs(baseline))
+    ungated: str = ""
 
 
 def check_metric(case: str, metric: Metric, expectation: Expectation, values: Values,
                  baseline: BaselineView, relaxed: bool, updating: bool,
-                 alpha: float = DEFAULT_FALSE_ALARM_RATE) -> Row:
-    """One metric's row; `alpha` is its share of the case's false-alarm probability.
+                 alpha: float = DEFAULT_FALSE_ALARM_RATE, seeds_ratio: float = 1.0) -> Row:
+    """One metric's row; `alpha` is its share of the case's false-alarm probability;
+    `seeds_ratio` is stored seeds over seeds run (an envelope widens for fewer).
 
     A failed bound (FAIL) outranks what the baseline says; the baseline's verdict outranks a
     plain pass; a relaxed convergence metric that passes is KNOWN.
     """
     if metric.curve:
-        return _check_curve(case, metric, expectation, values, baseline, updating)
+        return _check_curve(case, metric, expectation, values, baseline, updating, seeds_ratio)
     value = mean(values)
     lower, upper = (None, None) if relaxed and metric.convergence else \
         (expectation.min, expectation.max)
     bound_problems = _bound_problems(value, lower, upper)
     verdict = _baseline_verdict(metric, expectation.baseline, value, values, baseline, updating,
-                                alpha)
+                                alpha, seeds_ratio)
     if bound_problems:
         status = Status.FAIL
     elif verdict.status is not Status.PASS:
@@ -80,9 +59,25 @@ def check_metric(case: str, metric: Metric, expectation: Expectation, values: Va
         status = Status.KNOWN if relaxed and metric.convergence else Status.PASS
     lower, upper = _tighter(lower, upper, verdict.bounds)
     delta = value - verdict.base if value is not None and verdict.base is not None else None
-    return Row(case, metric.name, value, verdict.base, delta, _limit_text(lower, upper, metric.unit),
+    limit = _limit_text(lower, upper, metric.unit)
+    return Row(case, metric.name, value, verdict.base, delta, limit,
                status, "; ".join([*bound_problems, *verdict.problems]), verdict.compared,
-               metric.unit)
+               metric.unit, verdict.ungated, _powerless(metric, lower, upper, limit))
+
+
+def _powerless(metric: Metric, lower: float | None, upper: float | None, limit: str) -> str:
+    """Why a limit cannot fail in the worse direction: it lies beyond every value the metric
+    can take (an accuracy at chance, whose seed margin reaches below 0)."""
+    show = functools.partial(format_with_unit, unit=metric.unit)
+    if metric.higher_is_better and lower is not None and metric.lowest is not None \
+            and lower <= metric.lowest:
+        return f"cannot fail: its limit {limit} is at or below the lowest possible value " \
+               f"{show(metric.lowest)}"
+    if not metric.higher_is_better and upper is not None and metric.highest is not None \
+            and upper >= metric.highest:
+        return f"cannot fail: its limit {limit} is at or above the highest possible value " \
+               f"{show(metric.highest)}"
+    return ""
 
 
 def _bound_problems(value: float | None, lower: float | None, upper: float | None) -> list[str]:
@@ -96,7 +91,7 @@ def _bound_problems(value: float | None, lower: float | None, upper: float | Non
 
 def _baseline_verdict(metric: Metric, check: BaselineCheck | None, value: float | None,
                       values: Values, baseline: BaselineView, updating: bool,
-                      alpha: float) -> _Verdict:
+                      alpha: float, seeds_ratio: float = 1.0) -> _Verdict:
     stored = baseline.metrics.get(metric.name) if baseline.metrics else None
     if check is None:
         return _Verdict(Status.PASS, mean(stored))
@@ -107,16 +102,37 @@ def _baseline_verdict(metric: Metric, check: BaselineCheck | None, value: float 
     base = mean(stored)
     noise = None
     if metric.noise_floor is not None and baseline.metrics:
-        noise = seed_margin(_present(values), _present(stored), metric.noise_floor, alpha,
+        noise = seed_margin(present(values), present(stored), metric.noise_floor, alpha,
                             check.two_sided)
-    status, bounds = _compare(metric, check, value, base, noise.margin if noise else 0.0)
+    measured = None if suite_tolerance(check) or noise is not None else \
+        envelope_allowance(metric, check, baseline, base, seeds_ratio)
+    if measured is not None and not measured.gated:
+        assert baseline.envelope is not None
+        free = baseline.envelope.describe_free()
+        text = (f"{metric.name} {measured.describe('decades' if metric.log_scale else '')} "
+                f"({baseline.envelope.replicas} replicas{'; ' + free if free else ''}): "
+                f"not gated")
+        return _Verdict(Status.NOT_GATED, base, problems=(text,), compared=True, ungated=text)
+    status, bounds = _compare(metric, check, value, base, noise.margin if noise else 0.0,
+                              measured.margin if measured is not None else None)
     problems: list[str] = []
     if status in (Status.REGRESSION, Status.CHANGED):
         if noise is not None:
             problems.append(noise.describe())
-        problems.append(f"{'worse than' if status is Status.REGRESSION else 'changed from'} "
-                        f"the baseline {format_with_unit(base, metric.unit)} by more than "
-                        f"the tolerance")
+        if measured is not None:
+            assert baseline.envelope is not None
+            unit = " decades" if metric.log_scale else ""
+            limit = "its noise envelope" if measured.spread else \
+                "its resolution (it did not move under rounding)"
+            problems.append(f"{'worse than' if status is Status.REGRESSION else 'changed from'} "
+                            f"the baseline {format_with_unit(base, metric.unit)} by more than "
+                            f"{limit}, {format_value(measured.margin)}{unit}; it "
+                            f"{measured.describe(unit.strip())} in {baseline.envelope.replicas} "
+                            f"replicas")
+        else:
+            problems.append(f"{'worse than' if status is Status.REGRESSION else 'changed from'} "
+                            f"the baseline {format_with_unit(base, metric.unit)} by more than "
+                            f"the tolerance")
     return _Verdict(status, base, bounds, tuple(problems), compared=True)
 
 
@@ -132,24 +148,22 @@ def _accepted(metric: Metric, value: float | None, values: Values,
         f"accepted: the stored baseline {show(base)} is replaced by {show(value)}",))
 
 
-def mean_curve(curves: Sequence[Sequence[float | None] | None] | None) -> list[float | None]:
-    """Point by point mean over seeds of per-seed curves."""
-    present = [c for c in curves or () if c is not None]
-    if not present or len({len(c) for c in present}) != 1:
-        return []
-    return [mean(points) for points in zip(*present)]
-
-
 def _check_curve(case: str, metric: Metric, expectation: Expectation, values: Values,
-                 baseline: BaselineView, updating: bool) -> Row:
-    """A curve against the baseline's: its largest deviation, in the curve's own units."""
+                 baseline: BaselineView, updating: bool, seeds_ratio: float = 1.0) -> Row:
+    """A curve against the baseline's: its largest deviation, in the curve's own units,
+    against the tolerance or, where the entry has one, each point's noise envelope."""
     check = expectation.baseline or BaselineCheck()
     limit = check.tolerance if check.tolerance is not None else metric.tolerance
     row = functools.partial(Row, case, metric.name, limit=f"<= {format_value(limit)}",
                             unit=metric.unit)
     if baseline.state is not BaselineState.OK and not updating:
         return row(None, None, None, status=baseline.state.status, detail=baseline.detail)
-    compared = _compare_curves(mean_curve(values), baseline, metric, limit, row)
+    points = curve_allowances(metric, check, baseline, seeds_ratio)
+    current = mean_curve(values)
+    if points is not None and len(points) == len(current):
+        compared = compare_curve_envelope(current, baseline, metric, points, row)
+    else:
+        compared = _compare_curves(current, baseline, metric, limit, row)
     if not updating:
         return compared
     if compared.status is Status.CHANGED and baseline.metrics:
@@ -182,8 +196,10 @@ def _compare_curves(current: list[float | None], baseline: BaselineView, metric:
 
 
 def _compare(metric: Metric, check: BaselineCheck, value: float | None,
-             base: float | None, noise: float) -> tuple[Status, Bounds]:
-    """Verdict against the baseline, and the (low, high) bounds it implies."""
+             base: float | None, noise: float,
+             envelope_margin: float | None = None) -> tuple[Status, Bounds]:
+    """Verdict against the baseline, and the (low, high) bounds it implies. `envelope_margin`:
+    the measured margin that replaces the fixed tolerance (decades for a log-scale metric)."""
     if base is None and value is None:
         return Status.PASS, (None, None)
     if base is None:
@@ -191,9 +207,16 @@ def _compare(metric: Metric, check: BaselineCheck, value: float | None,
         return (Status.CHANGED if check.two_sided else Status.IMPROVED), (None, None)
     if value is None:
         return (Status.CHANGED if check.two_sided else Status.REGRESSION), (None, None)
-    if metric.log_scale and value > 0 and base > 0:
+    if metric.log_scale and envelope_margin is not None:
+        floor = _floor(metric, check)
+        anchored, factor = max(base, floor), 10.0 ** envelope_margin
+        low, high = max(anchored / factor, floor), anchored * factor
+        value = max(value, floor)
+    elif metric.log_scale and value > 0 and base > 0:
         low, high = _ratio_bounds(metric, check, base)
         value = max(value, _floor(metric, check))   # below the floor, values count as equal
+    elif envelope_margin is not None:
+        low, high = base - envelope_margin, base + envelope_margin
     else:
         allowed = max(margin(metric, check, base), noise)
         low, high = base - allowed, base + allowed
@@ -277,6 +300,8 @@ def check_case(case: str, metrics: Mapping[str, Values], expect: Mapping[str, Ex
     The case's false-alarm probability is split evenly over its seed-noisy baseline
     comparisons, so that the case as a whole fails an unchanged optimizer at most that often.
     """
+    stored_seeds = len(baseline.seeds or ()) or len(seeds or ())
+    seeds_ratio = stored_seeds / len(seeds) if seeds else 1.0
     baseline = same_seeds(baseline, seeds, definitions)
     noisy = sum(1 for name, e in expect.items()
                 if e.baseline is not None and definitions[name].noise_floor is not None)
@@ -284,7 +309,7 @@ def check_case(case: str, metrics: Mapping[str, Values], expect: Mapping[str, Ex
     rows = []
     for name, expectation in expect.items():
         row = check_metric(case, definitions[name], expectation, metrics.get(name, ()), baseline,
-                           known_reason is not None, updating, alpha)
+                           known_reason is not None, updating, alpha, seeds_ratio)
         if row.status is Status.KNOWN:
             row = dataclasses.replace(row, detail=f"not expected to converge: {known_reason}")
         rows.append(row)
@@ -316,5 +341,5 @@ def failure_message(rows: Sequence[Row], divergence: str | None,
 
 
 def provenance_text(provenance: Mapping[str, Any]) -> str:
-    keys = ("torch", "optbench", "device", "dtype", "recorded")
+    keys = ("torch", "optbench", "device", "cpu_capability", "threads", "dtype", "recorded")
     return ", ".join(f"{k} {provenance[k]}" for k in keys if provenance.get(k))

@@ -24,6 +24,18 @@ class Metric:
     # count, and values below `tolerance` count as equal to it (a floor, not a slack). A loss
     # that goes from 1e-19 to 1e-12 has moved by seven decades, which no absolute slack sees.
     log_scale: bool = False
+    # Noise envelopes (envelope.py): the least margin allowed however still the replicas were
+    # (absolute, and as a fraction of the baseline), in the compared units; and the widest
+    # margin still worth gating (absolute, or as a fraction of the baseline, whichever is
+    # larger). A metric that moves more than that under rounding alone is reported, not gated.
+    resolution: float = 0.0
+    rel_resolution: float = 0.0
+    gateable: float | None = None
+    gateable_rel: float = 0.0
+    # The values the metric can take at all (an accuracy lies in [0, 1]): a limit beyond them
+    # cannot fail, and the row says so.
+    lowest: float | None = None
+    highest: float | None = None
 
 
 # Stored values keep this many significant digits: enough for any tolerance, small diffs.

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping, Sequence
 
-from pytest_optbench.gate.checks import BaselineView, _present
+from pytest_optbench.gate.averages import present as _present
+from pytest_optbench.gate.baseline_view import BaselineView
 from pytest_optbench.gate.expectations import Expectation
 from pytest_optbench.gate.metrics import Metric
 from pytest_optbench.gate.statistics import DETECTION_POWER, detectable_change, seed_margin

@@ -30,6 +30,9 @@ class Status(_Text):
     KNOWN = "known"
     NOT_COMPARABLE = "not comparable"
     NOT_TIMED = "not timed"
+    # The metric moves by more than is worth gating under rounding alone (its noise envelope):
+    # reported with its spread, never a pass or a failure.
+    NOT_GATED = "not gated"
     FAIL = "FAIL"
     REGRESSION = "REGRESSION"
     CHANGED = "CHANGED"
@@ -49,7 +52,7 @@ FAILING = frozenset({Status.FAIL, Status.REGRESSION, Status.CHANGED, Status.MISS
 SEVERITY: tuple[Status, ...] = (
     Status.ERROR, Status.DIVERGED, Status.FAIL, Status.REGRESSION, Status.CHANGED, Status.STALE,
     Status.MISSING, Status.STALE_CONFIG, Status.NEW, Status.REMOVED, Status.NOT_COMPARABLE,
-    Status.NOT_TIMED, Status.ACCEPTED, Status.IMPROVED, Status.RECORDED, Status.KNOWN, Status.PASS)
+    Status.NOT_TIMED, Status.NOT_GATED, Status.ACCEPTED, Status.IMPROVED, Status.RECORDED, Status.KNOWN, Status.PASS)
 
 
 class Outcome(_Text):
@@ -122,6 +125,11 @@ class Row:
     detail: str = ""
     compared: bool = False   # a baseline comparison happened (not recorded, missing or stale)
     unit: str = ""           # "s", "B", "/s", "B/s" or "%": how values are shown
+    # What the noise envelope left out of the comparison, in words (trajectory points that
+    # move by more than a decade under rounding); empty when everything was gated.
+    ungated: str = ""
+    # Set when the limit lies beyond every value the metric can take: the check cannot fail.
+    powerless: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "status": self.status.value}
@@ -169,6 +177,11 @@ class CaseResult:
     provenance: dict[str, Any] | None = None
     baseline_provenance: dict[str, Any] | None = None
     baseline_curve: dict[str, Any] | None = None
+    # Recorded with the result: its noise envelope (gate/envelope.py), the hash of its exact
+    # numbers, and what the run observed about the optimizer or the machine.
+    envelope: dict[str, Any] | None = None
+    fingerprint: str | None = None
+    observed: dict[str, Any] | None = None
     # What only this case's kind knows (start isolation, a timing, a model's size): kept as
     # plain JSON, read by the kind's own report sections and figures.
     details: dict[str, Any] = field(default_factory=dict)

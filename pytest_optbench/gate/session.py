@@ -46,7 +46,8 @@ class SessionResults:
             assert result.baseline_context is not None and result.provenance is not None
             # A mean learning curve, where the kind records one, is kept for plots.
             entry = make_entry(result.config_hash, result.seeds, result.metrics,
-                               result.provenance, result.curves.get("mean"), result.config)
+                               result.provenance, result.curves.get("mean"), result.config,
+                               result.envelope, result.fingerprint, result.observed)
             by_file[result.baseline_file][result.baseline_context.format()][result.case] = entry
             suites[result.baseline_file] = result.suite
         return [write_entries(Path(path), suites[path], updates, replace=replace)

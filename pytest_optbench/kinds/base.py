@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from pytest_optbench.suite.cases import Case
 
 __all__ = ["CaseNotApplicable", "CaseTrouble", "ValidProblem", "Figures", "GroupRule", "Kind", "KindDefaults", "Measured",
-           "Section"]
+           "Replicated", "Section"]
 
 
 class CaseTrouble(Exception):
@@ -52,12 +52,33 @@ class Measured:
     provenance: dict[str, Any] = field(default_factory=dict)  # beyond versions and device
     dtype: str = "float32"                  # the precision the case ran in, for provenance
     unmeasured: str | None = None           # it ran, but nothing could be measured: why
-    # What the run itself decided that changes its results (a probed start isolation); it
-    # joins the case's configuration hash, so that a different decision reads as STALE.
+    # What the run itself decided that changes its results (a default the class filled in);
+    # it joins the case's configuration hash, so that a different decision reads as STALE.
     identity: dict[str, Any] | None = None
+    # What the run found about the optimizer or the machine (the start isolation a probe
+    # found exact, which kernels agree with the for-loop bitwise): kept in the baseline entry
+    # and reported when it differs, never a verdict. Users change configuration; these change
+    # with an optimizer's code or a CPU.
+    observed: dict[str, Any] | None = None
+    # A hash of the run's exact numbers: whether a check reproduced its baseline bitwise.
+    fingerprint: str | None = None
     # metric -> the text that explains its failure, where the kind knows more than the numbers
     # (the tensor, step and values that broke a contract).
     explanations: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Replicated:
+    """What a kind's replicas found: samples of the metrics another machine could measure
+    (the first `runs` of them whole replica runs), and the metrics at the corners of what the
+    starts that end elsewhere under rounding (`free` of `starts`) could do."""
+
+    samples: list[dict[str, list[Any]]]
+    runs: int
+    corners: list[dict[str, list[Any]]] = field(default_factory=list)
+    free: int = 0
+    starts: int = 0
+    perturbation: str | None = None   # in words, where it differs from the kind's own
 
 
 # (title, file name, draw): a figure a kind adds to reports, drawn only when it is written.
@@ -94,6 +115,24 @@ class Kind(ProblemKind, Protocol):
         """Why a stored baseline of the same context still does not apply, or None."""
         ...
 
+    # How a replica is perturbed, in words; None: the kind measures no noise envelope (its
+    # metrics are judged by seed statistics or by bounds alone).
+    perturbation: str | None
+
+    def replicate(self, case: Case, seeds: tuple[int, ...], device: Any,
+                  options: OptbenchOptions, cache: dict[str, Any],
+                  replicas: int) -> Replicated:
+        """What `replicas` runs under rounding-sized perturbations say another machine could
+        measure."""
+        ...
+
+    def detune(self, case: Case, seeds: tuple[int, ...], device: Any,
+               options: OptbenchOptions, cache: dict[str, Any],
+               update_scale: float) -> dict[str, list[Any]]:
+        """The case's metrics with every step's update scaled by `update_scale`: what its gate
+        sees of a change that small (kinds with a `perturbation` have it)."""
+        ...
+
     def stored_curve(self, stored: Mapping[str, Sequence[Any]], measured: Measured) -> dict[str, Any] | None:
         """A curve for plots drawn from a baseline's stored metrics, where its entry keeps no
         curve of its own, or None."""
@@ -118,6 +157,17 @@ class KindDefaults:
     uses_benchmark = False
     other_devices_not_comparable = False
     stale_is_change = False
+    perturbation: str | None = None
+
+    def replicate(self, case: Case, seeds: tuple[int, ...], device: Any,
+                  options: OptbenchOptions, cache: dict[str, Any],
+                  replicas: int) -> Replicated:
+        raise NotImplementedError(f"{type(self).__name__} measures no noise envelope")
+
+    def detune(self, case: Case, seeds: tuple[int, ...], device: Any,
+               options: OptbenchOptions, cache: dict[str, Any],
+               update_scale: float) -> dict[str, list[Any]]:
+        raise NotImplementedError(f"{type(self).__name__} measures no power")
 
     def group_rule(self, valid: ValidProblem) -> GroupRule | None:
         return GroupRule("match")

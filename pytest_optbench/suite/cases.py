@@ -58,7 +58,8 @@ class OptimizerConfig:
     param_groups: tuple[Mapping[str, Any], ...] = ()   # () means one group holding everything
     schedule: Mapping[str, Any] | None = None         # {"class": ..., **kwargs}
     # How a batch of starts is handed to the optimizer; None: the cheapest that a probe finds
-    # exact (see kinds/analytic/probe.py). The one used is part of the case's hash.
+    # exact (see kinds/analytic/probe.py). One the suite writes is part of the case's hash; one
+    # the probe finds is an observation, kept in the baseline entry and reported when it differs.
     isolation: str | None = None
     protocol: StepProtocol = StepProtocol()
     wraps: Mapping[str, Any] | None = None             # {"class": ..., **kwargs} of an inner one
@@ -69,9 +70,11 @@ class OptimizerConfig:
     # for the error when the probe finds it inexact.
     isolation_at: str | None = field(default=None, compare=False)
 
-    def identity(self) -> dict[str, Any]:
-        """What determines the optimizer's behaviour. A protocol or wrapped optimizer is named
-        only when there is one, so that the hashes of plain optimizers stay what they were."""
+    def identity(self, written_isolation: bool = True) -> dict[str, Any]:
+        """What determines the optimizer's behaviour. A protocol, a wrapped optimizer or a
+        start isolation the suite writes is named only when there is one, so that the hashes
+        of plain optimizers stay what they were. `written_isolation`: False for the hash the
+        configuration had before a written isolation was part of it."""
         identity: dict[str, Any] = {
             "class": self.class_name, "hyperparameters": dict(self.hyperparameters),
             "param_groups": [dict(g) for g in self.param_groups],
@@ -80,6 +83,8 @@ class OptimizerConfig:
             identity["protocol"] = self.protocol.identity()
         if self.wraps:
             identity["wraps"] = dict(self.wraps)
+        if self.isolation and written_isolation:
+            identity["start_isolation"] = self.isolation
         return identity
 
 
@@ -107,16 +112,20 @@ def with_hash(case: Case) -> Case:
     return dataclasses.replace(case, config_hash=config_hash(case))
 
 
-def config_hash(case: Case, measured: Mapping[str, Any] | None = None) -> str:
+def config_hash(case: Case, measured: Mapping[str, Any] | None = None,
+                earlier: bool = False) -> str:
     """A short hash of everything that determines a case's results, seeds aside.
 
     Seeds are left out so that a quick run with fewer seeds is still compared with the stored
     distribution; expectations are left out so that changing a tolerance needs no re-recording.
-    `measured` is what the run itself decided and that changes its results (the start isolation
-    a probe chose); kinds that decide nothing leave it out, and their hashes stay as they were.
+    `measured` is what the run itself decided and that changes its results (a default the class
+    filled in); kinds that decide nothing leave it out, and their hashes stay as they were.
+    `earlier`: the hash as it was computed when a written start isolation was not part of the
+    optimizer's identity (and observations were part of `measured`), for entries recorded then.
     """
     payload = {"kind": HASHED_KIND_NAMES.get(case.kind, case.kind), "problem": case.problem.identity(),
-               "optimizer": case.optimizer.identity(), "semantics": SEMANTICS_VERSION}
+               "optimizer": case.optimizer.identity(written_isolation=not earlier),
+               "semantics": SEMANTICS_VERSION}
     if measured:
         payload["run"] = dict(measured)
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)

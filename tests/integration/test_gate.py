@@ -36,9 +36,10 @@ def test_a_broken_optimizer_under_the_same_name_fails(recorded, monkeypatch, nam
     result.assert_outcomes(passed=2, failed=2)
     failed = [line for line in result.stdout.lines if line.startswith("FAILED")]
     assert all(f"[{failing}]" in line for line in failed), failed
-    # Each failure names what changed: the loss trajectory moved by far more than its tolerance.
+    # Each failure names what changed: the loss trajectory moved by far more than its noise
+    # envelope, which on these smooth cases is the resolution, 0.001 decades.
     for problem in ("quadratic", "booth"):
-        result.stdout.fnmatch_lines([f"{problem}[[]{failing}[]] * trajectory * <= 0.1 * CHANGED"])
+        result.stdout.fnmatch_lines([f"{problem}[[]{failing}[]] * trajectory * <= 0.001 * CHANGED"])
     assert "STALE" not in result.stdout.str()  # same configuration: compared, not set aside
 
 

@@ -29,31 +29,37 @@ def test_a_shipped_case_runs_against_its_stored_baseline(monkeypatch):
     assert quick.result.seeds == [case.seeds[0]]
 
 
-def test_the_isolation_a_case_runs_under_is_part_of_its_hash(tmp_path):
-    """Recorded under the probe's choice (shared-tensor for Adam), a run under another
-    isolation is STALE: a different batching is not compared as if it were the same run."""
-    import dataclasses
-    import textwrap
+BOOTH = """\
+optbench: 1
+suite: isolation
+optimizers:
+  adam: {class: Adam, lr: 0.1}
+problems:
+  booth: {function: booth, steps: 20, starts: 4, expect: {final_loss: {baseline: true}}}
+"""
 
+
+def recorded_booth(baseline_dir):
+    """Adam on Booth's function, its baseline recorded in `baseline_dir`."""
     from pytest_optbench.api import build_suite
+    from pytest_optbench.gate.session import SessionResults
     from pytest_optbench.suite.loader import load_text
 
-    text = textwrap.dedent("""\
-        optbench: 1
-        suite: isolation
-        optimizers:
-          adam: {class: Adam, lr: 0.1}
-        problems:
-          booth: {function: booth, steps: 20, starts: 4, expect: {final_loss: {baseline: true}}}
-        """)
-    case = build_suite(load_text(text, "s.yaml"), "s").cases[0]
-    recorded = run_case(case, baseline_dir=tmp_path, device="cpu", update_baselines=True)
+    case = build_suite(load_text(BOOTH, "s.yaml"), "s").cases[0]
+    recorded = run_case(case, baseline_dir=baseline_dir, device="cpu", update_baselines=True)
     assert recorded.result.details["isolation"] == "shared-tensor"
-    from pytest_optbench.gate.session import SessionResults
-
     session = SessionResults()
     session.add(recorded.result)
     session.write_baselines()
+    return case
+
+
+def test_the_isolation_a_suite_writes_is_part_of_its_hash(tmp_path):
+    """Recorded under the probe's choice (shared-tensor for Adam), a run under an isolation
+    the suite writes is STALE: the user changed the configuration."""
+    import dataclasses
+
+    case = recorded_booth(tmp_path)
     again = run_case(case, baseline_dir=tmp_path, device="cpu")
     assert again.result.status is Outcome.PASSED
     other = dataclasses.replace(case, optimizer=dataclasses.replace(
@@ -61,3 +67,19 @@ def test_the_isolation_a_case_runs_under_is_part_of_its_hash(tmp_path):
     switched = run_case(other, baseline_dir=tmp_path, device="cpu")
     assert switched.result.config_hash != again.result.config_hash
     assert any(row.status is Status.STALE for row in switched.result.rows)
+
+
+def test_a_probe_that_finds_another_isolation_is_reported_and_judged(tmp_path, monkeypatch):
+    """The coupling of starts an optimizer shows is an observation: when it changes, the case
+    says so and is judged on its metrics, not set aside as a stale configuration."""
+    from pytest_optbench.kinds.analytic import probe
+
+    case = recorded_booth(tmp_path)
+    monkeypatch.setattr(probe, "CHEAPEST_FIRST", ())   # as if batching were no longer exact
+    again = run_case(case, baseline_dir=tmp_path, device="cpu")
+    assert again.result.details["isolation"] == "optimizer-per-start"
+    assert again.result.status is Outcome.PASSED
+    assert again.result.details["observed_changes"] == \
+        "isolation: shared-tensor -> optimizer-per-start"
+    assert again.result.details["bitwise"] is True   # exact either way
+    assert not any(row.status is Status.STALE for row in again.result.rows)

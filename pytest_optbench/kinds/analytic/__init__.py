@@ -7,9 +7,11 @@ from typing import TYPE_CHECKING, Any, Mapping, Sequence, cast
 from pytest_optbench.gate.record import BaselineContext, CaseResult
 from pytest_optbench.kinds.analytic.config import AnalyticConfig
 from pytest_optbench.kinds.analytic.metrics import METRICS
+from pytest_optbench.kinds.analytic.rounding import DESCRIPTION, FREE_MOVE
 from pytest_optbench.kinds.analytic.validation import validate_problem
 from pytest_optbench.kinds.analytic.spec import AnalyticFields
-from pytest_optbench.kinds.base import ValidProblem, Figures, GroupRule, KindDefaults, Measured
+from pytest_optbench.kinds.base import (ValidProblem, Figures, GroupRule, KindDefaults, Measured,
+                                        Replicated)
 
 if TYPE_CHECKING:
     from pytest_optbench.options import OptbenchOptions
@@ -29,6 +31,7 @@ class AnalyticKind(KindDefaults):
     description = "an optbench case on an analytic test function"
     fields = AnalyticFields
     metrics = METRICS
+    perturbation = DESCRIPTION
 
     def validate_problem(self, doc: Document, path: KeyPath, raw: dict[str, Any],
                       header: SuiteHeader | None, context: BuildContext,
@@ -41,12 +44,14 @@ class AnalyticKind(KindDefaults):
     def measure(self, case: Case, seeds: tuple[int, ...], device: Any,
                 options: OptbenchOptions, cache: dict[str, Any], benchmark: Any) -> Measured:
         from pytest_optbench.kinds.analytic.runner import run_analytic
-        from pytest_optbench.kinds.analytic.summary import summarize, trajectory_sample
+        from pytest_optbench.kinds.analytic.summary import fingerprint, summarize, trajectory_sample
 
         config = cast(AnalyticConfig, case.problem)
         run = run_analytic(config, case.optimizer, seeds, device,
                            cache.setdefault("isolation verdicts", {}), case.line)
         outcome = summarize(run, config.tol, config.divergence_factor)
+        # A recording's replicas are mixed with this run start by start (replicate).
+        cache["last outcome"] = ((case.suite, case.case_id, tuple(seeds)), outcome)
         text = None
         if outcome.divergence:
             d = outcome.divergence
@@ -65,7 +70,71 @@ class AnalyticKind(KindDefaults):
                      "isolation_seeded": run.verdict.seeded,
                      "protocol": case.optimizer.protocol.describe(run.closure_ignored),
                      "f_min": run.function.f_min, "trajectories": trajectory_sample(run)},
-            dtype=config.dtype, identity=run.verdict.identity())
+            dtype=config.dtype, observed=run.verdict.identity(), fingerprint=fingerprint(run))
+
+    def replicate(self, case: Case, seeds: tuple[int, ...], device: Any,
+                  options: OptbenchOptions, cache: dict[str, Any],
+                  replicas: int) -> Replicated:
+        """The replicas' metrics, those of machines mixed from them start by start, and the
+        corners of what the starts that end elsewhere under rounding could do.
+
+        Starts run independently (the probe verified it), so another machine may send one
+        start the way one replica did and the next the way another did. A median of starts
+        that sits between two basins jumps when a single start changes side: a few whole
+        replicas rarely show it, the mixes do. A start that any replica sent elsewhere may end
+        anywhere on another machine: the corners bound every metric whatever it does.
+        """
+        import dataclasses
+
+        import torch
+
+        from pytest_optbench.kinds.analytic.perturbation import Perturbation, mixes
+        from pytest_optbench.kinds.analytic.precision import WATCHED_STEPS, coarsest_dtype
+        from pytest_optbench.kinds.analytic.runner import run_analytic
+        from pytest_optbench.kinds.analytic.summary import seed_metrics, summarize
+
+        config = cast(AnalyticConfig, case.problem)
+        verdicts = cache.setdefault("isolation verdicts", {})
+        key, base = cache.get("last outcome", (None, None))
+        if key != (case.suite, case.case_id, tuple(seeds)) or base is None:
+            base = summarize(run_analytic(config, case.optimizer, seeds, device, verdicts,
+                                          case.line), config.tol, config.divergence_factor)
+        coarsest = coarsest_dtype(lambda: run_analytic(
+            dataclasses.replace(config, steps=min(config.steps, WATCHED_STEPS)), case.optimizer,
+            seeds, device, verdicts, case.line), getattr(torch, config.dtype))
+        outcomes = [summarize(run_analytic(config, case.optimizer, seeds, device, verdicts,
+                                           case.line, Perturbation(replica, coarsest=coarsest)),
+                              config.tol, config.divergence_factor)
+                    for replica in range(replicas)]
+        samples = [outcome.metrics for outcome in outcomes]
+        assert base.per_start is not None
+        per_seed = base.starts // len(seeds)
+        others = [o.per_start for o in outcomes if o.per_start is not None]
+        for source in mixes(base.starts, len(others)):
+            samples.append(seed_metrics(base.per_start.mixed(others, source), len(seeds),
+                                        per_seed))
+        free = base.per_start.free(others, FREE_MOVE * max(hi - lo for lo, hi in config.domain))
+        corners = [seed_metrics(base.per_start.extreme(free, others, converged, high,
+                                                       base.steps_run),
+                                len(seeds), per_seed)
+                   for converged in (False, True) for high in (False, True)] \
+            if bool(free.any()) else []
+        coarse = f"; at {str(coarsest).removeprefix('torch.')}'s precision, which the step " \
+                 f"computes in" if coarsest != getattr(torch, config.dtype) else ""
+        return Replicated(samples, replicas, corners, int(free.sum()), base.starts,
+                          self.perturbation + coarse if self.perturbation else None)
+
+    def detune(self, case: Case, seeds: tuple[int, ...], device: Any,
+               options: OptbenchOptions, cache: dict[str, Any],
+               update_scale: float) -> dict[str, list[Any]]:
+        from pytest_optbench.kinds.analytic.runner import run_analytic
+        from pytest_optbench.kinds.analytic.summary import summarize
+
+        config = cast(AnalyticConfig, case.problem)
+        run = run_analytic(config, case.optimizer, seeds, device,
+                           cache.setdefault("isolation verdicts", {}), case.line,
+                           update_scale=update_scale)
+        return summarize(run, config.tol, config.divergence_factor).metrics
 
     def stored_curve(self, stored: Mapping[str, Sequence[Any]], measured: Measured) -> dict[str, Any] | None:
         """The stored trajectory (median log10 loss gap at log-spaced steps), averaged over the

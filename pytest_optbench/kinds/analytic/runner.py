@@ -16,6 +16,7 @@ from pytest_optbench.kinds.analytic.config import AnalyticConfig
 from pytest_optbench.kinds.analytic.functions import FUNCTIONS, BoundFunction, bind_user_function
 from pytest_optbench.kinds.analytic.history import Criterion, History
 from pytest_optbench.kinds.analytic.layouts import StartLayout
+from pytest_optbench.kinds.analytic.perturbation import Perturbation
 from pytest_optbench.kinds.analytic.probe import Verdict, cache_key, decide, probe_starts
 from pytest_optbench.kinds.analytic.stepping import Objective, Slot, drive
 from pytest_optbench.suite.cases import OptimizerConfig
@@ -95,12 +96,19 @@ def start_seeds(seeds: tuple[int, ...], count: int) -> list[int]:
 
 def run_analytic(problem: AnalyticConfig, optimizer: OptimizerConfig, seeds: tuple[int, ...],
                  device: torch.device, verdicts: dict[str, Verdict] | None = None,
-                 line: int = 0) -> AnalyticRun:
-    """Run every start of every seed; `verdicts` caches the isolation probe across cases."""
+                 line: int = 0, perturbation: Perturbation | None = None,
+                 update_scale: float = 1.0) -> AnalyticRun:
+    """Run every start of every seed; `verdicts` caches the isolation probe across cases;
+    `perturbation` makes the run a replica for a noise envelope, and `update_scale` scales
+    every step's update, to measure the case's power (the probe sees neither)."""
     dtype = getattr(torch, problem.dtype)
     function = bind_function(problem)
     starts = start_points(problem, seeds).to(dtype=dtype, device=device)
-    objective = Objective(function, maximize_sign(optimizer))
+    clean = Objective(function, maximize_sign(optimizer))
+    objective = clean
+    if perturbation is not None:
+        starts = perturbation.starts(starts)
+        objective = Objective(function, clean.sign, perturbation.gradient)
     optimizer_class = resolve_optimizer(optimizer.class_name)
     criterion = Criterion(problem.criterion, function, dtype, device)
     per_start_seeds = start_seeds(seeds, starts.shape[0])
@@ -109,7 +117,7 @@ def run_analytic(problem: AnalyticConfig, optimizer: OptimizerConfig, seeds: tup
     def simulate(isolation: str, points: Tensor, seeding: list[int] | None, steps: int) -> Tensor:
         history = History(steps, points.shape[0], function.dim, dtype, device, criterion,
                           keep_points=True)
-        _simulate(points, optimizer, optimizer_class, isolation, objective, history, steps,
+        _simulate(points, optimizer, optimizer_class, isolation, clean, history, steps,
                   seeding, function.shape)
         assert history.points is not None
         return history.points
@@ -127,9 +135,9 @@ def run_analytic(problem: AnalyticConfig, optimizer: OptimizerConfig, seeds: tup
     count = starts.shape[0]
     history = History(problem.steps, count, problem.dim, dtype, device, criterion)
     began = time.perf_counter()
-    steps_run, final, closure_ignored = _simulate(starts, optimizer, optimizer_class, verdict.isolation, objective,
-                                 history, problem.steps,
-                                 per_start_seeds if verdict.seeded else None, function.shape)
+    steps_run, final, closure_ignored = _simulate(
+        starts, optimizer, optimizer_class, verdict.isolation, objective, history, problem.steps,
+        per_start_seeds if verdict.seeded else None, function.shape, update_scale)
     with torch.no_grad():
         criterion_values = history.criterion_values()
     if device.type == "cuda":
@@ -142,8 +150,8 @@ def run_analytic(problem: AnalyticConfig, optimizer: OptimizerConfig, seeds: tup
 
 def _simulate(starts: Tensor, config: OptimizerConfig, cls: type, isolation: str,
               objective: Objective, history: History, steps: int,
-              seeding: list[int] | None, shape: tuple[int, ...] | None
-              ) -> tuple[int, Tensor, bool]:
+              seeding: list[int] | None, shape: tuple[int, ...] | None,
+              update_scale: float = 1.0) -> tuple[int, Tensor, bool]:
     """Run `starts` under one isolation, recording into `history`; (steps run, final points,
     whether the optimizer ignored its closure).
 
@@ -161,11 +169,11 @@ def _simulate(starts: Tensor, config: OptimizerConfig, cls: type, isolation: str
                 if seeding is not None:
                     torch.manual_seed(seeding[i])
                 ignored |= drive(Slot(layout, i), config, cls, objective, history,
-                                 steps).closure_ignored
+                                 steps, update_scale=update_scale).closure_ignored
             ran = steps
         else:
             drove = drive(Slot(layout), config, cls, objective, history, steps,
-                          check_divergence=True)
+                          check_divergence=True, update_scale=update_scale)
             ran, ignored = drove.steps, drove.closure_ignored
         final = layout.points().clone()
         history.record(ran, final, objective.closed_form(final)[0])

@@ -12,9 +12,10 @@ it, recording the loss at each step's evaluation point, with the protocol the ca
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator, Optional
 
 import torch
 
@@ -36,10 +37,14 @@ class Objective:
 
     function: BoundFunction
     sign: float
+    # A replica's rounding-sized change of every gradient (perturbation.py); None in a real run.
+    noise: Optional[Callable[[Tensor], Tensor]] = None
 
     def closed_form(self, points: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """(value, value the optimizer sees, its gradient), without autograd."""
         value, grad = self.function.value_and_grad(points)
+        if self.noise is not None:
+            grad = self.noise(grad)
         return value, (value if self.sign > 0 else -value), (grad if self.sign > 0 else -grad)
 
 
@@ -91,8 +96,12 @@ class _ClosureIgnored(Exception):
 
 
 def drive(slot: Slot, config: OptimizerConfig, cls: type, objective: Objective,
-          history: History, steps: int, check_divergence: bool = False) -> Drove:
-    """Step one optimizer `steps` times (fewer if every start diverged)."""
+          history: History, steps: int, check_divergence: bool = False,
+          update_scale: float = 1.0) -> Drove:
+    """Step one optimizer `steps` times (fewer if every start diverged). `update_scale`: each
+    step's update is scaled by it (the parameters are put back that share of the way from
+    where they were to where the optimizer moved them): the smallest change of an optimizer
+    whose effect a case's gate can see is its power."""
     protocol = config.protocol
     instance, scheduler = _build(slot, config, cls)
     gradients = _autograd(slot, objective) if protocol.create_graph \
@@ -114,7 +123,8 @@ def drive(slot: Slot, config: OptimizerConfig, cls: type, objective: Objective,
             x = slot.points().clone() if closure else slot.points()
         if closure:
             try:
-                first = _step_with_closure(instance, gradients, t, slot)
+                with _scaled_update(slot, update_scale):
+                    first = _step_with_closure(instance, gradients, t, slot)
                 if not protocol.train_eval:
                     history.record(t, x, first, slot.rows)
             except _ClosureIgnored:
@@ -125,7 +135,8 @@ def drive(slot: Slot, config: OptimizerConfig, cls: type, objective: Objective,
             value, _ = gradients()
             if not protocol.train_eval:
                 history.record(t, x, value, slot.rows)  # before the step moves x in place
-            instance.step()
+            with _scaled_update(slot, update_scale):
+                instance.step()
         if protocol.create_graph:
             slot.clear_grads()  # a gradient with a graph holds its parameter: break the cycle
         if scheduler is not None:
@@ -133,6 +144,20 @@ def drive(slot: Slot, config: OptimizerConfig, cls: type, objective: Objective,
     if protocol.train_eval:
         instance.eval()  # the point reported is the evaluation point
     return Drove(ran, protocol.closure and not closure)
+
+
+@contextlib.contextmanager
+def _scaled_update(slot: Slot, scale: float) -> Iterator[None]:
+    """The step inside moves every parameter by `scale` times its own update."""
+    if scale == 1.0:
+        yield
+        return
+    parameters = slot.layout.parameters(slot.start)
+    before = [p.detach().clone() for p in parameters]
+    yield
+    with torch.no_grad():
+        for parameter, was in zip(parameters, before):
+            parameter.mul_(scale).add_(was, alpha=1.0 - scale)
 
 
 def _build(slot: Slot, config: OptimizerConfig, cls: type) -> tuple[Any, Any]:

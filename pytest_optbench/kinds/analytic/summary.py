@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from dataclasses import dataclass
 
@@ -35,10 +36,101 @@ class AnalyticOutcome:
     steps_run: int
     isolation: str
     starts: int
+    per_start: PerStart | None = None
 
 
 def finite_or_none(value: float) -> float | None:
     return value if math.isfinite(value) else None
+
+
+@dataclass(frozen=True)
+class PerStart:
+    """What each start ended with (every tensor's last axis is the start): the per-seed
+    metrics are statistics of these."""
+
+    converged: torch.Tensor      # (N,) bool
+    settle_step: torch.Tensor    # (N,) the step from which the criterion held
+    final_loss: torch.Tensor     # (N,)
+    distance: torch.Tensor       # (N,) to the nearest global minimum
+    log_gap: torch.Tensor        # (points, N) log10 of the loss gap at the checkpoints
+    final_point: torch.Tensor    # (N, d)
+
+    FIELDS = ("converged", "settle_step", "final_loss", "distance", "log_gap")
+
+    def free(self, others: list[PerStart], move: float) -> torch.Tensor:
+        """(N,) bool: the starts that end elsewhere under rounding, in some replica: their
+        convergence flips, or their final point moves by more than `move` (a visible share of
+        the domain: another basin, or a start still wandering). No statistic of where they end
+        is predictable from one run. A start that only jitters about its minimum is not free:
+        its values stay close, and the replicas' spread covers it."""
+        free = torch.zeros_like(self.converged)
+        for other in others:
+            free |= other.converged != self.converged
+            moved = (other.final_point - self.final_point).abs().amax(-1)
+            free |= moved.nan_to_num(nan=float("inf")) > move
+        return free
+
+    def extreme(self, free: torch.Tensor, others: list[PerStart], converged: bool,
+                high: bool, last_step: int) -> PerStart:
+        """The free starts at one corner of what the runs saw them do: converged or not, and
+        every value at the highest (`high`) or the lowest any run reached. A median of starts
+        moves with the ranks of its starts, not with how far they go, so the corners bound
+        the jumps a median makes when free starts change side; the other starts keep their
+        own values."""
+        runs = [self, *others]
+
+        def edge(name: str) -> torch.Tensor:
+            stacked = torch.stack([getattr(r, name) for r in runs]).double()
+            stacked = stacked.nan_to_num(nan=float("inf") if high else float("-inf"))
+            return (stacked.amax(0) if high else stacked.amin(0)).to(getattr(self, name).dtype)
+
+        settled = torch.stack([r.converged for r in runs])
+        settles = torch.stack([r.settle_step for r in runs])
+        latest = torch.where(settled, settles, -1).amax(0)
+        earliest = torch.where(settled, settles, last_step + 1).amin(0)
+        # A free start that no run saw converge would converge at the end, if it did at all.
+        settle = torch.where(latest < 0, last_step, latest if high else earliest)
+        return PerStart(
+            torch.where(free, converged, self.converged),
+            torch.where(free, settle, self.settle_step),
+            torch.where(free, edge("final_loss"), self.final_loss),
+            torch.where(free, edge("distance"), self.distance),
+            torch.where(free, edge("log_gap"), self.log_gap),
+            self.final_point)
+
+    def mixed(self, others: list[PerStart], source: torch.Tensor) -> PerStart:
+        """Start j taken from run source[j] (0: this one, k: others[k - 1])."""
+        runs = [self, *others]
+        picked = []
+        for name in self.FIELDS:
+            stacked = torch.stack([getattr(r, name) for r in runs])   # (runs, ..., N)
+            index = source.expand(stacked.shape[1:]).unsqueeze(0)
+            picked.append(stacked.gather(0, index).squeeze(0))
+        return PerStart(**dict(zip(self.FIELDS, picked)), final_point=self.final_point)
+
+
+def distance_to_minima(final: torch.Tensor, minima: list) -> torch.Tensor:
+    points = torch.tensor(minima, dtype=final.dtype)
+    return ((final.unsqueeze(1) - points) ** 2).sum(-1).min(-1).values.sqrt()
+
+
+def seed_metrics(starts: PerStart, seeds: int, per_seed: int) -> dict[str, list]:
+    """Each metric, one value (or curve) per seed, from what each start ended with."""
+    metrics: dict[str, list] = {name: [] for name in
+                                ("converged_fraction", "final_loss", "distance",
+                                 "steps_to_converge", "trajectory")}
+    for index in range(seeds):
+        part = slice(index * per_seed, (index + 1) * per_seed)
+        done = starts.converged[part]
+        metrics["converged_fraction"].append(float(done.double().mean()))
+        # nanmedian: a diverged start fails the case on its own; the others still tell something.
+        metrics["final_loss"].append(finite_or_none(float(starts.final_loss[part].nanmedian())))
+        metrics["distance"].append(finite_or_none(float(starts.distance[part].nanmedian())))
+        steps = starts.settle_step[part][done]
+        metrics["steps_to_converge"].append(float(steps.double().median()) if len(steps) else None)
+        metrics["trajectory"].append(
+            [finite_or_none(float(v)) for v in starts.log_gap[:, part].nanmedian(1).values])
+    return metrics
 
 
 def summarize(run: AnalyticRun, tol: float, divergence_factor: float = 1e6) -> AnalyticOutcome:
@@ -66,33 +158,25 @@ def summarize(run: AnalyticRun, tol: float, divergence_factor: float = 1e6) -> A
     first_bad = torch.minimum(torch.where(non_finite, rows, end + 1).min(0).values, grew_from)
     diverged = first_bad <= end
 
-    final_loss = loss[end]
-    minima = torch.tensor(run.function.minima, dtype=run.final_points.dtype)
     final = run.final_points.cpu()
-    distance = ((final.unsqueeze(1) - minima) ** 2).sum(-1).min(-1).values.sqrt()
-
-    per_seed = run.starts_per_seed
-    metrics: dict[str, list] = {name: [] for name in
-                                ("converged_fraction", "final_loss", "distance",
-                                 "steps_to_converge", "trajectory")}
-    marks = checkpoints(end)
-    gap = (loss[marks] - run.function.f_min).clamp_min(TRAJECTORY_FLOOR).log10()
-    for index in range(len(run.seeds)):
-        part = slice(index * per_seed, (index + 1) * per_seed)
-        done = converged[part]
-        metrics["converged_fraction"].append(float(done.double().mean()))
-        # nanmedian: a diverged start fails the case on its own; the others still tell something.
-        metrics["final_loss"].append(finite_or_none(float(final_loss[part].nanmedian())))
-        metrics["distance"].append(finite_or_none(float(distance[part].nanmedian())))
-        steps = settle_step[part][done]
-        metrics["steps_to_converge"].append(float(steps.double().median()) if len(steps) else None)
-        metrics["trajectory"].append(
-            [finite_or_none(float(v)) for v in gap[:, part].nanmedian(1).values])
+    starts = PerStart(converged, settle_step, loss[end],
+                      distance_to_minima(final, run.function.minima),
+                      (loss[checkpoints(end)] - run.function.f_min)
+                      .clamp_min(TRAJECTORY_FLOOR).log10(), final)
+    metrics = seed_metrics(starts, len(run.seeds), run.starts_per_seed)
 
     return AnalyticOutcome(metrics, _divergence(first_bad, diverged, non_finite, run),
                            _curves(loss - run.function.f_min),
                            converged.tolist(), run.wall_time_s, end, run.isolation,
-                           loss.shape[1])
+                           loss.shape[1], starts)
+
+
+def fingerprint(run: AnalyticRun) -> str:
+    """A hash of every start's loss at every step and its final point, bit for bit."""
+    digest = hashlib.sha256()
+    for tensor in (run.loss[:run.steps_run + 1], run.final_points):
+        digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
 
 
 def for_plots(value: float) -> float | None:

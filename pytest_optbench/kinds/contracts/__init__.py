@@ -70,7 +70,7 @@ class ContractsKind(KindDefaults):
                    "held": verdict.held, "shapes": verdict.shapes}
         return Measured({"violations": [0.0 if verdict.broken is None else 1.0]},
                         BaselineContext(device.type), verdict.wall_time_s, 0, details=details,
-                        identity=verdict.identity,
+                        identity=verdict.identity, observed=verdict.observed,
                         explanations={"violations": verdict.explanation()} if verdict.broken else {})
 
     def sections(self, results: list[CaseResult]) -> list[Section]:

@@ -60,8 +60,9 @@ class Factory:
     # Implementations ("foreach", "fused", "capturable") the suite says agree with the for-loop
     # bitwise, not only within the dtype's tolerance.
     bitwise: frozenset[str] = frozenset()
-    # What a check found that the baseline keeps (which implementations agree bitwise): a
-    # later run that finds otherwise is a change of behaviour, shown old -> new.
+    # What a check found that the baseline keeps: which implementations agree bitwise (an
+    # observation of this machine, reported when it differs), and anything else (part of the
+    # case's identity: a later run that finds otherwise is a change, shown old -> new).
     recorded: dict[str, Any] = field(default_factory=dict)
 
     def __call__(self, params: Any, **overrides: Any) -> Any:

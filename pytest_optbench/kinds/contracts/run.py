@@ -23,6 +23,7 @@ class Verdict:
     broken: str | None = None
     not_applicable: str | None = None
     identity: dict[str, Any] | None = None
+    observed: dict[str, Any] | None = None
     shapes: list[list[int]] = field(default_factory=list)
     wall_time_s: float = 0.0
 
@@ -64,7 +65,14 @@ def check(case: Any, problem: ContractConfig, device: Any) -> Verdict:
                 verdict.shapes = [list(s) for s in shapes]
                 verdict.held = contract.check(factory, shapes)
             if factory.recorded:
-                verdict.identity = dict(factory.recorded)
+                # Which kernels agree with the for-loop bitwise belongs to the CPU, not to the
+                # optimizer: another machine's vector width changes it. It is reported, not
+                # judged; a suite that needs bitwise agreement declares it (`bitwise:`).
+                recorded = dict(factory.recorded)
+                agreement = recorded.pop("agreement", None)
+                verdict.identity = recorded or None
+                if agreement is not None:
+                    verdict.observed = {"agreement": agreement}
             if factory.rejected_shapes:
                 verdict.held += "; shapes it rejects: " + ", ".join(
                     str(list(s)) for s in factory.rejected_shapes)

@@ -6,7 +6,8 @@ from pytest_optbench.gate.metrics import Metric
 
 METRICS: dict[str, Metric] = {m.name: m for m in [
     Metric("test_accuracy", True, "accuracy on the test set after the last step",
-           tolerance=0.0, rel_tolerance=0.0, convergence=True, noise_floor=0.001),
+           tolerance=0.0, rel_tolerance=0.0, convergence=True, noise_floor=0.001, lowest=0.0,
+           highest=1.0),
     Metric("test_loss", False, "mean cross-entropy on the test set after the last step",
            tolerance=0.0, rel_tolerance=0.0, convergence=True, noise_floor=0.005),
     Metric("train_loss", False, "mean training loss over the last epoch (or evaluation interval)",
