@@ -17,9 +17,11 @@ from pytest_optbench.gate.record import BaselineState, Row, Status
 
 def envelope_allowance(metric: Metric, check: BaselineCheck, baseline: BaselineView,
                        base: float | None, seeds_ratio: float = 1.0) -> Allowance | None:
-    """The margin a scalar metric's envelope allows, where the entry has one for it."""
+    """The margin a scalar metric's envelope allows, where the entry has one for it and the
+    suite set no tolerance of its own."""
     envelope = baseline.envelope
-    if envelope is None or metric.name not in envelope.spread or metric.curve:
+    if envelope is None or suite_tolerance(check) or metric.name not in envelope.spread \
+            or metric.curve:
         return None
     spread = envelope.spread[metric.name]
     if isinstance(spread, list):
@@ -45,7 +47,7 @@ def curve_allowances(metric: Metric, check: BaselineCheck, baseline: BaselineVie
 
 
 def ungated_points(points: Sequence[Allowance]) -> str:
-    """'points 12-16 of 16 not gated: another machine may move them by up to 5.5 decades'."""
+    """'points 12-16 of 16 not gated: rounding alone may move them by up to 5.5'."""
     left = [i for i, a in enumerate(points) if not a.gated]
     if not left:
         return ""
