@@ -10,6 +10,7 @@ from typing import Any, Mapping
 from pytest_optbench.gate.baselines import BaselineFileError
 from pytest_optbench.gate.baselines import read as read_baseline
 from pytest_optbench.gate.checks import BaselineView, check_case
+from pytest_optbench.gate.envelope import Envelope
 from pytest_optbench.gate.expectations import BaselineCheck, Expectation
 from pytest_optbench.gate.metrics import Metric
 from pytest_optbench.gate.record import BaselineContext, BaselineState, Outcome, Row, Status
@@ -33,6 +34,8 @@ class Record:
     expect: Mapping[str, dict[str, Any]] | None   # from a results file: the suite's tolerances
     provenance: Mapping[str, Any] | None
     nodeid: str | None = None   # from a results file: what records the case again
+    # How far each value moves under rounding (gate/envelope.py): the older file's margins.
+    envelope: Mapping[str, Any] | None = None
 
     @property
     def key(self) -> Key:
@@ -84,7 +87,7 @@ def _load_records(path: Path) -> dict[Key, Record]:
             for case, entry in cases.items():
                 record = Record(suite, BaselineContext.parse(context), case,
                                 entry.get("config_hash", ""), entry.get("metrics", {}), None,
-                                entry.get("provenance"))
+                                entry.get("provenance"), envelope=entry.get("envelope"))
                 records[record.key] = record
     elif isinstance(data, dict) and "optbench_results" in data:
         for result in data.get("cases", []):
@@ -93,7 +96,8 @@ def _load_records(path: Path) -> dict[Key, Record]:
             context = result.get("baseline_context") or result["device_type"]
             record = Record(result["suite"], BaselineContext.parse(context), result["case"],
                             result["config_hash"], result["metrics"], result.get("expect"),
-                            result.get("provenance"), result.get("nodeid"))
+                            result.get("provenance"), result.get("nodeid"),
+                            result.get("envelope"))
             records[record.key] = record
     else:
         raise InputError(f"{path}: found neither an optbench results file (--optbench-json) nor "
@@ -167,7 +171,8 @@ def _metric_rows(label: str, before: Record, after: Record,
             continue
         stored = (after.expect or {}).get(name, {}).get("baseline")
         expect[name] = Expectation(baseline=BaselineCheck(**stored) if stored else BaselineCheck())
-    baseline = BaselineView(BaselineState.OK, before.metrics, before.provenance)
+    baseline = BaselineView(BaselineState.OK, before.metrics, before.provenance,
+                            envelope=Envelope.from_json(before.envelope))
     return check_case(label, after.metrics, expect, definitions, baseline, known_reason=None,
                       updating=False)
 
