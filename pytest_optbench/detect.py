@@ -18,8 +18,6 @@ from pytest_optbench.suite.cases import Case
 
 # Relative changes of the update tried, smallest first.
 DELTAS = (0.001, 0.003, 0.01, 0.03, 0.1)
-# An optimizer none of whose cases detects this is reported.
-WANTED = 0.05
 # Not a detection: these say a comparison could not happen, not that it saw a change.
 UNSEEN = frozenset({Status.STALE, Status.MISSING, Status.NOT_COMPARABLE})
 

@@ -121,7 +121,7 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
         and not measured.divergence
     result.update = updating
     if updating and of_kind.perturbation and options.replicas:
-        result.envelope = _envelope(case, seeds, device, options, caches, measured)
+        result.envelope = _envelope(case, of_kind, seeds, device, options, caches, measured)
     rows = check_case(case.case_id, measured.metrics, case.expect, of_kind.metrics, baseline,
                       known_reason=case.does_not_converge, updating=updating,
                       false_alarm_rate=options.false_alarm_rate, seeds=seeds)
@@ -161,12 +161,11 @@ def run_case(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
     return CaseOutcome(result, failure)
 
 
-def _envelope(case: Case, seeds: tuple[int, ...], device: Any, options: OptbenchOptions,
-              caches: Caches, measured: Measured) -> dict[str, Any]:
+def _envelope(case: Case, of_kind: Any, seeds: tuple[int, ...], device: Any,
+              options: OptbenchOptions, caches: Caches, measured: Measured) -> dict[str, Any]:
     """The case's noise envelope, from `options.replicas` perturbed re-runs."""
     from pytest_optbench.gate.envelope import measure
 
-    of_kind = kind(case.kind)
     cache = caches.kinds.setdefault(case.kind, {})
     found = of_kind.replicate(case, seeds, device, options, cache, options.replicas)
     assert of_kind.perturbation is not None

@@ -10,7 +10,7 @@ from typing import Any, Sequence
 from pytest_optbench.gate.record import CaseResult
 from pytest_optbench.report.section import Section
 
-WANTED = 0.05   # as pytest_optbench.detect.WANTED; reports import no runner
+WANTED = 0.05   # an optimizer none of whose cases detects this change is reported
 CASE_HEADERS = ["case", "optimizer", "smallest change detected", "first failing metric",
                 "trajectory margin", "runs"]
 OPTIMIZER_HEADERS = ["optimizer", "most sensitive case", "detects", "cases measured"]
