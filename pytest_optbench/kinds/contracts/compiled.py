@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -32,8 +35,9 @@ def compiled(factory: Factory, shapes: list[tuple[int, ...]]) -> str:
         optimizer.step()
 
     try:
-        for _ in range(STEPS):
-            step_once(_Stepper(optimizer, compiled_step), params, targets, takes_closure=False)
+        with _cache_for_this_kernel_path():
+            for _ in range(STEPS):
+                step_once(_Stepper(optimizer, compiled_step), params, targets, takes_closure=False)
     except Exception as exc:  # noqa: BLE001 - no compiler here, or a step dynamo cannot trace
         raise NotApplicable(f"torch.compile does not work here ({type(exc).__name__}: "
                             f"{str(exc).splitlines()[0][:150] if str(exc) else ''})") from None
@@ -46,6 +50,23 @@ def compiled(factory: Factory, shapes: list[tuple[int, ...]]) -> str:
         raise Broken(f"the step under torch.compile against the eager step, {STEPS} steps: "
                      f"{found}{why}")
     return f"the compiled step agrees with the eager one over {STEPS} steps{why}"
+
+
+@contextlib.contextmanager
+def _cache_for_this_kernel_path() -> Iterator[None]:
+    """Compile into a cache kept apart per CPU kernel path (ATEN_CPU_CAPABILITY).
+
+    Inductor's caches do not key on the kernel path: C++ generated for AVX-512 and reused in a
+    process started with ATEN_CPU_CAPABILITY=default fails to build, and the contract would
+    wrongly say that torch.compile does not work on the machine.
+    """
+    from torch._inductor.runtime.cache_dir_utils import cache_dir, temporary_cache_dir
+
+    shared = cache_dir()
+    path = os.path.join(shared, f"optbench-{torch.backends.cpu.get_cpu_capability().lower()}")
+    with temporary_cache_dir(path):
+        yield
+    os.environ["TORCHINDUCTOR_CACHE_DIR"] = shared  # as cache_dir() itself leaves it
 
 
 class _Stepper:
