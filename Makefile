@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # The optimizer libraries suites/third_party.yaml gates, at pinned versions.
 THIRD_PARTY := $(VENV)/.third-party
 
-.PHONY: demo test bench articles portability injected-bugs gpu-data gpu-wheels gpu-check tune screenshot clean
+.PHONY: demo test bench articles portability injected-bugs envelope-statistics gpu-data gpu-wheels gpu-check tune screenshot clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -57,6 +57,9 @@ portability: $(STAMP) $(THIRD_PARTY)
 injected-bugs: $(STAMP) $(THIRD_PARTY)
 	$(BIN)/python benchmarks/injected_bugs.py --suite suites/analytic.yaml
 	$(BIN)/python benchmarks/injected_bugs.py --suite suites/third_party.yaml
+# Candidate statistics side by side, and the gate's false alarms on held-out replicas.
+envelope-statistics: $(STAMP)
+	$(BIN)/python benchmarks/envelope_statistics.py
 
 # The source articles' experiments at their own settings, every row a CPU can run (about 6
 # minutes each for articles A and B on 2 cores with AVX-512, twice that on older ones), each

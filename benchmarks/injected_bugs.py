@@ -110,6 +110,21 @@ BUGS: dict[str, tuple[str, str, str, str, tuple[str, ...], str]] = {
         "        param.mul_(1 - lr * weight_decay)\n",
         "        param.mul_(1 - weight_decay)\n",
         ("Muon",), "weight decay not multiplied by the learning rate"),
+    "prodigy-decay-not-scaled-by-lr": (
+        "prodigyopt.prodigy", "Prodigy.step",
+        "                    p.data.add_(p.data, alpha=-decay * dlr)\n",
+        "                    p.data.add_(p.data, alpha=-decay)\n",
+        ("prodigyopt:Prodigy",), "decoupled weight decay not multiplied by the adapted step"),
+    "soap-decay-not-scaled-by-lr": (
+        "pytorch_optimizer.optimizer.soap", "SOAP.step",
+        "                    fixed_decay=False,\n",
+        "                    fixed_decay=True,\n",
+        ("pytorch_optimizer:SOAP",), "weight decay not multiplied by the learning rate"),
+    "shampoo-decay-decoupled": (
+        "pytorch_optimizer.optimizer.shampoo", "Shampoo.step",
+        "                    weight_decouple=group['weight_decouple'],\n",
+        "                    weight_decouple=not group['weight_decouple'],\n",
+        ("pytorch_optimizer:Shampoo",), "weight decay applied decoupled where it is coupled"),
 }
 
 # Loaded in the pytest process (-p): applies the bug named in OPTBENCH_BUG before collection.

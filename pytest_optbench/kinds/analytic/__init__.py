@@ -91,6 +91,7 @@ class AnalyticKind(KindDefaults):
         from pytest_optbench.kinds.analytic.perturbation import Perturbation, mixes
         from pytest_optbench.kinds.analytic.precision import WATCHED_STEPS, coarsest_dtype
         from pytest_optbench.kinds.analytic.runner import run_analytic
+        from pytest_optbench.gate.envelope import prediction_factor
         from pytest_optbench.kinds.analytic.summary import seed_metrics, summarize
 
         config = cast(AnalyticConfig, case.problem)
@@ -113,7 +114,8 @@ class AnalyticKind(KindDefaults):
         for source in mixes(base.starts, len(others)):
             samples.append(seed_metrics(base.per_start.mixed(others, source), len(seeds),
                                         per_seed))
-        free = base.per_start.free(others, FREE_MOVE * max(hi - lo for lo, hi in config.domain))
+        free = base.per_start.free(others, FREE_MOVE * max(hi - lo for lo, hi in config.domain),
+                                   reach=prediction_factor(replicas))
         corners = [seed_metrics(base.per_start.extreme(free, others, converged, high,
                                                        base.steps_run),
                                 len(seeds), per_seed)

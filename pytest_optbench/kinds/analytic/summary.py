@@ -54,20 +54,34 @@ class PerStart:
     distance: torch.Tensor       # (N,) to the nearest global minimum
     log_gap: torch.Tensor        # (points, N) log10 of the loss gap at the checkpoints
     final_point: torch.Tensor    # (N, d)
+    # (N,) log10 of the convergence criterion at the last step over the tolerance: how far,
+    # in decades, a start ended from changing its convergence (negative: converged)
+    criterion_margin: torch.Tensor | None = None
 
     FIELDS = ("converged", "settle_step", "final_loss", "distance", "log_gap")
 
-    def free(self, others: list[PerStart], move: float) -> torch.Tensor:
+    def free(self, others: list[PerStart], move: float, reach: float = 0.0) -> torch.Tensor:
         """(N,) bool: the starts that end elsewhere under rounding, in some replica: their
         convergence flips, or their final point moves by more than `move` (a visible share of
         the domain: another basin, or a start still wandering). No statistic of where they end
         is predictable from one run. A start that only jitters about its minimum is not free:
-        its values stay close, and the replicas' spread covers it."""
+        its values stay close, and the replicas' spread covers it.
+
+        `reach` > 0: also free is a start whose final criterion moves, in decades (rms over
+        the replicas) times `reach`, as far as the tolerance. A start that ends bouncing near
+        the tolerance (a trust-ratio step near a minimum moves its final loss by a factor of
+        10 under rounding) flips on another machine though no replica flipped it."""
         free = torch.zeros_like(self.converged)
         for other in others:
             free |= other.converged != self.converged
             moved = (other.final_point - self.final_point).abs().amax(-1)
             free |= moved.nan_to_num(nan=float("inf")) > move
+        margins = [o.criterion_margin for o in others if o.criterion_margin is not None]
+        if reach > 0 and self.criterion_margin is not None and margins:
+            deviation = torch.stack([m - self.criterion_margin for m in margins])
+            spread = deviation.nan_to_num(nan=0.0, posinf=0.0, neginf=0.0).square() \
+                .mean(0).sqrt()
+            free |= self.criterion_margin.abs() <= reach * spread
         return free
 
     def extreme(self, free: torch.Tensor, others: list[PerStart], converged: bool,
@@ -96,7 +110,7 @@ class PerStart:
             torch.where(free, edge("final_loss"), self.final_loss),
             torch.where(free, edge("distance"), self.distance),
             torch.where(free, edge("log_gap"), self.log_gap),
-            self.final_point)
+            self.final_point, self.criterion_margin)
 
     def mixed(self, others: list[PerStart], source: torch.Tensor) -> PerStart:
         """Start j taken from run source[j] (0: this one, k: others[k - 1])."""
@@ -106,7 +120,8 @@ class PerStart:
             stacked = torch.stack([getattr(r, name) for r in runs])   # (runs, ..., N)
             index = source.expand(stacked.shape[1:]).unsqueeze(0)
             picked.append(stacked.gather(0, index).squeeze(0))
-        return PerStart(**dict(zip(self.FIELDS, picked)), final_point=self.final_point)
+        return PerStart(**dict(zip(self.FIELDS, picked)), final_point=self.final_point,
+                        criterion_margin=self.criterion_margin)
 
 
 def distance_to_minima(final: torch.Tensor, minima: list) -> torch.Tensor:
@@ -162,7 +177,8 @@ def summarize(run: AnalyticRun, tol: float, divergence_factor: float = 1e6) -> A
     starts = PerStart(converged, settle_step, loss[end],
                       distance_to_minima(final, run.function.minima),
                       (loss[checkpoints(end)] - run.function.f_min)
-                      .clamp_min(TRAJECTORY_FLOOR).log10(), final)
+                      .clamp_min(TRAJECTORY_FLOOR).log10(), final,
+                      (crit[end].double().clamp_min(1e-300) / tol).log10())
     metrics = seed_metrics(starts, len(run.seeds), run.starts_per_seed)
 
     return AnalyticOutcome(metrics, _divergence(first_bad, diverged, non_finite, run),

@@ -62,3 +62,45 @@ def test_committed_baselines_cover_every_case_and_are_current(suite):
         # Recorded with a noise envelope, so that the gate holds on another machine.
         assert entries[case.case_id]["envelope"]["replicas"] >= 1
         assert entries[case.case_id]["seeds"] == [0, 1, 2]
+
+
+@pytest.fixture(scope="module")
+def third_party():
+    for package in ("pytorch_optimizer", "prodigyopt", "schedulefree", "dadaptation",
+                    "lion_pytorch"):
+        pytest.importorskip(package, reason="suites/third_party.yaml needs "
+                                            "requirements/third_party.txt")
+    return load_suite(ROOT / "suites" / "third_party.yaml", "suites/third_party.yaml")
+
+
+def test_every_third_party_case_approaches_its_minimum_or_says_why_not(third_party):
+    """A case whose every start stays above the tolerance is nearly powerless (a converged
+    fraction of 0 cannot drop): it converges somewhere in the committed baseline, or the suite
+    declares it non-converging with a reason."""
+    entries = read(ROOT / "baselines" / "third_party.json")["entries"]["cpu"]
+    never = [c.case_id for c in third_party.cases
+             if max(entries[c.case_id]["metrics"]["converged_fraction"]) == 0
+             and not c.does_not_converge]
+    assert never == []
+    assert all(len(c.does_not_converge) > 20 for c in third_party.cases if c.does_not_converge)
+    for case in third_party.cases:
+        assert entries[case.case_id]["config_hash"] == config_hash(case), \
+            f"stale: {case.case_id}"
+        assert entries[case.case_id]["envelope"]["replicas"] >= 1
+
+
+def test_every_third_party_class_with_weight_decay_runs_with_it(third_party):
+    """A decay that is applied unscaled, twice or coupled is invisible at weight_decay 0."""
+    import inspect
+
+    from pytest_optbench.suite.resolve import resolve_optimizer
+
+    decayed = {c.optimizer.class_name for c in third_party.cases
+               if float(c.optimizer.hyperparameters.get("weight_decay", 0)) > 0}
+    # torch.optim classes run with their options in suites/analytic.yaml.
+    for name in {c.optimizer.class_name for c in third_party.cases if ":" in c.optimizer.class_name}:
+        if "weight_decay" in inspect.signature(resolve_optimizer(name)).parameters:
+            assert name in decayed, f"{name} never runs with weight_decay > 0"
+    # Lookahead at an alpha where alpha and 1 - alpha differ.
+    assert any(c.optimizer.hyperparameters.get("alpha", 0.5) != 0.5 for c in third_party.cases
+               if c.optimizer.class_name.endswith("Lookahead"))
