@@ -141,7 +141,7 @@ def gpu_baselines(ctx: Context) -> dict:
     for suite in ("mnist", "fashion_mnist", "cifar", "step_time"):
         path = f"suites/{suite}.yaml"
         args = [ctx.first_case(path) if ctx.rehearse else path, "--optbench-update-baselines",
-                "--optbench-json", str(ctx.scratch / f"results-{suite}.json")]
+                "--optbench-allow-ci-update", "--optbench-json", str(ctx.scratch / f"results-{suite}.json")]
         figures[suite] = {**ctx.pytest(args, timeout=ctx.left(200)),
                           "cases": cases_of(ctx.scratch / f"results-{suite}.json")}
     figures["fashion_mnist_goal"] = "< 30 s for 8 optimizers x 3 seeds"
@@ -257,7 +257,7 @@ def python_overhead(ctx: Context) -> dict:
 
 def contracts_on_cuda(ctx: Context) -> dict:
     """The contracts suite on the device: fused and capturable kernels, resume across devices."""
-    args = ["suites/contracts.yaml", "--optbench-update-baselines",
+    args = ["suites/contracts.yaml", "--optbench-update-baselines", "--optbench-allow-ci-update",
             "--optbench-json", str(ctx.scratch / "results-contracts.json")]
     if ctx.rehearse:
         args += ["-k", "adam"]

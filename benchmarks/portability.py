@@ -87,7 +87,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="optbench-portability-"))
     baselines = work / "baselines"
     try:
-        extra = ["--optbench-update-baselines"]
+        extra = ["--optbench-update-baselines", "--optbench-allow-ci-update"]
         if args.replicas is not None:
             extra += ["--optbench-replicas", str(args.replicas)]
         recorded = pytest_run(args.suites, baselines, work / "record.json", {}, extra)

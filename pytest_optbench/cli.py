@@ -61,9 +61,10 @@ def run_compare(args: argparse.Namespace) -> int:
         return 2
     compared = compare(old, new, metric_definitions(), args.device_type)
     if not compared:
-        print("nothing to compare: neither file holds a case"
+        print("NOTHING WAS COMPARED: neither file holds a case"
               + (f" on {args.device_type}" if args.device_type else ""))
-        return 0
+        # Under --fail-on-regression a comparison that checked nothing is not a pass.
+        return 1 if args.fail_on_regression else 0
     summary = summary_line(compared).replace("optbench:", f"compare {args.old} -> {args.new}:")
     if args.format == "markdown":
         from pytest_optbench.report.markdown import markdown_table
@@ -117,20 +118,15 @@ def run_init(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    import json
-
     from pytest_optbench.contributions import contributions
     from pytest_optbench.gate.record import CaseResult
+    from pytest_optbench.gate.results_file import ResultsFileError, read_results
     from pytest_optbench.report.files import write_report
 
     try:
-        document = json.loads(args.results.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        print(f"error: {args.results}: {exc}", file=sys.stderr)
-        return 2
-    if not isinstance(document, dict) or "optbench_results" not in document:
-        print(f"error: {args.results}: found no optbench results; expected a file written with "
-              f"--optbench-json or --optbench-report", file=sys.stderr)
+        document = read_results(args.results)
+    except ResultsFileError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     try:
         results = [CaseResult.from_json(case) for case in document["cases"]]
@@ -139,8 +135,13 @@ def run_report(args: argparse.Namespace) -> int:
               f"{exc}); expected one written with --optbench-json or --optbench-report",
               file=sys.stderr)
         return 2
+    from pytest_optbench.report.ownership import ForeignFiles
+
     try:
         report = write_report(results, args.out, contributions(), document=document)
+    except ForeignFiles as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         print(f"error: {args.out}: cannot be written ({exc.strerror or exc})", file=sys.stderr)
         return 2

@@ -114,11 +114,13 @@ def _same_start(caches: Any, item: CaseItem) -> Iterator[None]:
         caches.torch_state = TorchState.capture()
     start = caches.torch_state
     start.restore()
+    entry = TorchState.capture()   # torch as the first case found it; this case's folder, env
     try:
         yield
     finally:
-        changed = start.changed_by(TorchState.capture())
+        changed = entry.changed_by(TorchState.capture())
         start.restore()
+        entry.restore_process()
         if changed:
             if item.optbench_result is not None:
                 item.optbench_result.details["global_state_changed"] = changed
@@ -170,8 +172,12 @@ class CaseItem(pytest.Function):
         caches = self.config.stash[CACHES_KEY]
         from pytest_optbench.deadline import time_limit
 
+        from pytest_optbench.hard_stop import stop
+
         try:
-            with _same_start(caches, self), time_limit(*options.time_limit_for(self.case.timeout)):
+            with _same_start(caches, self), time_limit(
+                    *options.time_limit_for(self.case.timeout),
+                    hard_stop=lambda message: stop(self, message)):
                 self._run(options, caches, benchmark)
         finally:
             self._record_properties()

@@ -13,11 +13,11 @@ from typing import Any
 
 from pytest_optbench.gate.checks import BaselineView, check_case
 from pytest_optbench.gate.record import FAILING, Status
-from pytest_optbench.options import OptbenchOptions
+from pytest_optbench.options import POWER_DELTAS, OptbenchOptions
 from pytest_optbench.suite.cases import Case
 
 # Relative changes of the update tried, smallest first.
-DELTAS = (0.001, 0.003, 0.01, 0.03, 0.1)
+DELTAS = POWER_DELTAS
 # Not a detection: these say a comparison could not happen, not that it saw a change.
 UNSEEN = frozenset({Status.STALE, Status.MISSING, Status.NOT_COMPARABLE})
 

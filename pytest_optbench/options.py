@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,12 @@ from pytest_optbench.report.columns import COLUMNS
 
 DATA_DIR_ENV = "OPTBENCH_DATA_DIR"
 OPTIONS_KEY = pytest.StashKey["OptbenchOptions"]()
+# Seconds a case may run where nothing else sets a limit: far above the slowest shipped case
+# on 2 cores (a CIFAR-10 case of the CPU tier, about 2 minutes), far below a hang that
+# would hold a CI job for hours.
+DEFAULT_CASE_TIMEOUT = 900.0
+# The update scales --optbench-power tries, each both ways (detect.py).
+POWER_DELTAS = (0.001, 0.003, 0.01, 0.03, 0.1)
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,7 @@ class OptbenchOptions:
     report_dir: Path | None = None                 # report.md, results.json, index.html, plots
     columns: tuple[str, ...] | None = None         # of the terminal table; None: all
     timeout: float | None = None                   # seconds a case may run; beats the suite's
+    ini_timeout: float | None = None               # the same from the ini file; the suite's beats it
     allow_unchecked: bool = False                  # a run that checked nothing may exit 0
     add_baselines: bool = False                    # record only the cases that have none
     prune_baselines: bool = False                  # remove entries no case of the suite uses
@@ -50,10 +58,23 @@ class OptbenchOptions:
         return self.update_baselines or self.add_baselines or self.prune_baselines
 
     def time_limit_for(self, suite_timeout: float | None) -> tuple[float | None, str]:
-        """A case's time limit and where it comes from, for the message when it expires."""
+        """A case's time limit and where it comes from, for the message when it expires: the
+        command line (for this session, as given), else the suite, else the ini file, else
+        DEFAULT_CASE_TIMEOUT. These three are for one run of a case: recording runs each case
+        2 + replicas times and --optbench-power 1 + 2 × 5 times, and the limit grows as much."""
         if self.timeout:
             return self.timeout, "--optbench-timeout"
-        return suite_timeout, "the suite's timeout"
+        if suite_timeout:
+            limit, origin = suite_timeout, "the suite's timeout"
+        elif self.ini_timeout:
+            limit, origin = self.ini_timeout, "optbench_timeout (ini)"
+        else:
+            limit, origin = DEFAULT_CASE_TIMEOUT, "the default limit; set optbench_timeout"
+        runs = 1 + (1 + self.replicas if self.update_baselines or self.add_baselines else 0) \
+            + (2 * len(POWER_DELTAS) if self.power else 0)
+        if runs > 1:
+            origin += f", × {runs} for the runs this session makes of each case"
+        return limit * runs, origin
 
     def device_for(self, suite_device: str) -> str:
         """The CLI wins, then the suite's own choice, then the ini file, then auto."""
@@ -79,6 +100,9 @@ def add_options(parser: pytest.Parser) -> None:
     group.addoption("--optbench-add-baselines", action="store_true", default=False,
                     help="record baselines only for the cases that have none for this device and "
                          "data; every other case is checked against its baseline as usual")
+    group.addoption("--optbench-allow-ci-update", action="store_true", default=False,
+                    help="allow recording baselines where the CI environment variable is set "
+                         "(for a job that commits or uploads what it records)")
     group.addoption("--optbench-prune-baselines", action="store_true", default=False,
                     help="after a complete run in which every case passed, remove the baseline "
                          "entries (of this device and data) that no case of the suite uses; "
@@ -152,6 +176,26 @@ def add_options(parser: pytest.Parser) -> None:
                   default=None)
     parser.addini("optbench_columns", "columns of the terminal table, comma-separated",
                   default=None)
+    parser.addini("optbench_timeout", f"seconds a case may run where its suite sets no timeout "
+                  f"(default {DEFAULT_CASE_TIMEOUT:g})", default=None)
+
+
+def _in_ci() -> bool:
+    """CI=true is what GitHub Actions, GitLab CI, CircleCI, Travis and Buildkite set."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _ini_seconds(text: Any) -> float | None:
+    if text in (None, ""):
+        return None
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        value = float("nan")
+    if not (0 < value < float("inf")):
+        raise pytest.UsageError(f"optbench_timeout (ini): found '{text}'; expected a positive "
+                                f"number of seconds, e.g. optbench_timeout = 1800")
+    return value
 
 
 def resolve(config: pytest.Config) -> OptbenchOptions:
@@ -171,6 +215,7 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
     if timeout is not None and not (0 < timeout < float("inf")):
         raise pytest.UsageError(f"--optbench-timeout: found {timeout}; expected a positive "
                                 f"number of seconds")
+    ini_timeout = _ini_seconds(config.getini("optbench_timeout"))
     update = config.getoption("optbench_update_baselines")
     add = config.getoption("optbench_add_baselines")
     for name, asked in (("--optbench-update-baselines", update), ("--optbench-add-baselines", add)):
@@ -178,6 +223,13 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
             raise pytest.UsageError(
                 f"{name} with --optbench-seeds would record baselines from fewer seeds than the "
                 f"suites declare; drop --optbench-seeds to record them")
+        if asked and _in_ci() and not config.getoption("optbench_allow_ci_update"):
+            # A CI job's checkout is thrown away when the job ends, and the recording with it;
+            # a gate job that records by mistake would also pass whatever it measured.
+            raise pytest.UsageError(
+                f"{name}: found CI={os.environ.get('CI')!r}; a CI job's checkout is discarded "
+                f"when the job ends, and the recording with it; add --optbench-allow-ci-update "
+                f"if this job commits or uploads the baselines it records")
     if update and add:
         raise pytest.UsageError("--optbench-update-baselines and --optbench-add-baselines: found "
                                 "both; expected one: --optbench-add-baselines records only the "
@@ -225,6 +277,7 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         verbose=config.getoption("verbose"),
         rootdir=rootdir,
         timeout=timeout,
+        ini_timeout=ini_timeout,
         allow_unchecked=config.getoption("optbench_allow_unchecked"),
         add_baselines=add,
         prune_baselines=config.getoption("optbench_prune_baselines"),

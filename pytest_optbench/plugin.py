@@ -7,7 +7,6 @@ neither torch nor the suite machinery: they load only once a suite file is colle
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,26 +15,34 @@ import pytest
 from pytest_optbench import options as optbench_options, schedule
 from pytest_optbench.kinds import REGISTRY as KIND_REGISTRY
 from pytest_optbench.options import OPTIONS_KEY
+from pytest_optbench.suite_files import (SUITE_SUFFIXES, is_case, looks_like_suite,
+                                         named_on_command_line, no_suite_hint)
 
 if TYPE_CHECKING:
     from pytest_optbench.gate.baselines import WriteSummary
     from pytest_optbench.gate.session import SessionResults
     from pytest_optbench.report.files import ReportFiles
 
-SUITE_MARK = re.compile(r"^optbench\s*:", re.MULTILINE)
-SUITE_SUFFIXES = (".yaml", ".yml")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     optbench_options.add_options(parser)
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    from pytest_optbench.hard_stop import remove_notes
+
+    remove_notes(config)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.stash[OPTIONS_KEY] = optbench_options.resolve(config)
     if not hasattr(config, "workerinput"):
+        from pytest_optbench.hard_stop import prepare_notes
         from pytest_optbench.writable import check_outputs
 
         check_outputs(config.stash[OPTIONS_KEY])
+        prepare_notes(config)
     config.addinivalue_line("markers", "optbench: a case collected from an optbench suite file")
     schedule.register(config)   # under xdist, cases run longest first by earlier durations
     for name, (_, description) in KIND_REGISTRY.items():
@@ -48,41 +55,22 @@ def pytest_configure(config: pytest.Config) -> None:
         share_cores(config)
 
 
-def _named_on_command_line(file_path: Path, config: pytest.Config) -> bool:
-    invocation = Path(config.invocation_params.dir)
-    for arg in config.args:
-        candidate = Path(arg.split("::")[0])
-        if not candidate.is_absolute():
-            candidate = invocation / candidate
-        if candidate.resolve() == file_path.resolve():
-            return True
-    return False
-
-
 # Set once a suite file is collected: a session whose suites were all deselected must still
 # say that no case ran.
 SUITE_COLLECTED = pytest.StashKey[bool]()
-
-
-def _looks_like_suite(file_path: Path) -> bool:
-    try:
-        with open(file_path, encoding="utf-8", errors="replace") as handle:
-            return bool(SUITE_MARK.search(handle.read(65536)))
-    except OSError:
-        return False
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector):
     if file_path.suffix not in SUITE_SUFFIXES:
         return None
     config = parent.config
-    named = _named_on_command_line(file_path, config)
+    named = named_on_command_line(file_path, config)
     enabled = config.stash[OPTIONS_KEY].enabled
     if not (enabled or named):
         return None
     # A YAML file met while walking a directory is ours only if it says so; one named
     # explicitly with --optbench is collected either way, so that a missing marker is reported.
-    if not _looks_like_suite(file_path) and not (enabled and named):
+    if not looks_like_suite(file_path) and not (enabled and named):
         return None
     from pytest_optbench.collect import CACHES_KEY, SuiteFile
     from pytest_optbench.run import Caches
@@ -116,37 +104,15 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
             and item.get_closest_marker("optbench") and hasattr(item, "skipped"):
         # Skipped before it could run (a package its suite requires is missing, a skip
         # marker): recorded all the same, so that the table and the files account for it.
-        skipped = item.skipped(_skip_reason(report))
+        from pytest_optbench.run import skip_reason
+
+        skipped = item.skipped(skip_reason(report))
         item.optbench_result = skipped  # type: ignore[attr-defined]
         report.optbench = skipped.to_json()
     if call.when == "call" and result is not None:
         # An attribute of the report travels to the xdist controller with it, as plain JSON.
         report.optbench = result.to_json()
     return report
-
-
-def no_suite_hint(config: pytest.Config) -> str:
-    where = ", ".join(config.args) or str(config.invocation_params.dir)
-    return (f"NO SUITE FOUND: --optbench found no suite file (a .yaml file whose top level says "
-            f"'optbench: 1') under {where}. Start from a shipped one with: optbench init "
-            f"analytic (optbench init --list shows them all)")
-
-
-def _is_case(nodeid: str) -> bool:
-    return any(f"{suffix}::" in nodeid for suffix in SUITE_SUFFIXES)
-
-
-def _crash_text(report: pytest.TestReport) -> str:
-    text = str(report.longrepr or "failed").strip()
-    lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1][:300] if lines else "failed"
-
-
-def _skip_reason(report: pytest.TestReport) -> str:
-    longrepr = report.longrepr
-    if isinstance(longrepr, tuple) and len(longrepr) == 3:
-        return str(longrepr[2]).removeprefix("Skipped: ")
-    return str(longrepr or "skipped")
 
 
 class OptbenchSession:
@@ -187,13 +153,14 @@ class OptbenchSession:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "optbench", None)
         if data is None and report.failed and report.when in ("setup", "call", "???") \
-                and _is_case(report.nodeid):
+                and is_case(report.nodeid):
             # A case that reported nothing of its own: its worker crashed (xdist reports the
             # crash under the case's id, with when "???"), or a fixture failed before it ran.
             # It still counts.
+            from pytest_optbench.hard_stop import crash_text
             from pytest_optbench.run import crashed_result
 
-            data = crashed_result(report.nodeid, _crash_text(report)).to_json()
+            data = crashed_result(report.nodeid, crash_text(report)).to_json()
         if data is not None:
             from pytest_optbench.gate.record import CaseResult
 
@@ -202,6 +169,22 @@ class OptbenchSession:
 
                 self.results = SessionResults()
             self.results.add(CaseResult.from_json(data))
+
+    def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
+        """Serially, before each case: the results so far and the case now running, so that a
+        process that dies inside a step (os._exit, a segfault) leaves a partial results file
+        that names it. Under xdist the controller outlives its workers and says it itself."""
+        if not self.options.json_path or not is_case(nodeid) \
+                or self.config.pluginmanager.get_plugin("dsession") is not None:
+            return
+        if self.results is None:
+            from pytest_optbench.gate.session import SessionResults
+
+            self.results = SessionResults()
+        path = self.options.json_path
+        self._writing(f"results {path}", lambda: self.results.write_json(
+            path, complete=False, exitstatus=int(pytest.ExitCode.INTERRUPTED),
+            selected=self.selected, running=nodeid))
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
         if self.results is None:
@@ -242,7 +225,7 @@ class OptbenchSession:
             self._writing(f"report {report_dir}", lambda: setattr(self, "report", write_report(
                 results.results, report_dir, contributions(self.claims), complete=complete,
                 exitstatus=int(exitstatus), selected=self.selected)))
-        if session.exitstatus == pytest.ExitCode.OK and (
+        if getattr(session, "exitstatus", exitstatus) == pytest.ExitCode.OK and (
                 self.write_failures or any(v.failed for v in self.claims) or (self._unchecked() and not self.options.allow_unchecked
                                         and not self.config.option.collectonly)):
             session.exitstatus = pytest.ExitCode.TESTS_FAILED

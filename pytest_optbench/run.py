@@ -268,6 +268,14 @@ def skipped_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOp
     return result
 
 
+def skip_reason(report: Any) -> str:
+    """The reason in a pytest skip report."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        return str(longrepr[2]).removeprefix("Skipped: ")
+    return str(longrepr or "skipped")
+
+
 def crashed_result(nodeid: str, text: str) -> CaseResult:
     """The record of a case whose process died, or that failed before it could run: all the
     controlling process knows of it is its node id and pytest's report."""

@@ -7,6 +7,7 @@ otherwise be found only at the end, after the whole budget was spent.
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -18,8 +19,10 @@ def check_outputs(options: OptbenchOptions) -> None:
     """A usage error (exit status 4) naming the option, the path and what is wrong."""
     if options.json_path is not None:
         _file("--optbench-json", options.json_path)
+        _replaceable_results("--optbench-json", options.json_path)
     if options.report_dir is not None:
         _folder("--optbench-report", options.report_dir, must_write=True)
+        _own_report_folder("--optbench-report", options.report_dir)
     if options.writes_baselines:
         _folder("--optbench-baseline-dir", options.baseline_dir, must_write=True)
     elif options.baseline_dir.exists() and not options.baseline_dir.is_dir():
@@ -56,3 +59,43 @@ def _creatable(option: str, folder: Path, what: str) -> None:
         raise pytest.UsageError(f"{option}: {what} cannot be written: {existing} is not "
                                 f"writable by this user; expected a writable folder (check "
                                 f"its permissions, or choose another path)")
+
+
+def _replaceable_results(option: str, path: Path) -> None:
+    """An existing file at the results path is replaced only if it is an optbench results
+    file: a suite, a baseline file or anything else of the user's is left byte for byte."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise pytest.UsageError(f"{option}: {path} cannot be examined ({exc.strerror}); "
+                                f"expected a new file or an earlier results file") from None
+    if not stat.S_ISREG(mode):
+        # A FIFO or a device: opening it could block or write somewhere else entirely.
+        raise pytest.UsageError(f"{option}: found {path}, which is not a regular file; "
+                                f"expected the path of a results file to write")
+    from pytest_optbench.gate.results_file import results_kind
+
+    try:
+        what = results_kind(path)
+    except OSError as exc:
+        raise pytest.UsageError(f"{option}: {path} cannot be read ({exc.strerror}); expected "
+                                f"a new file or an earlier results file") from None
+    if what is not None:
+        raise pytest.UsageError(
+            f"{option}: {path} is {what}, which a results file would replace; expected a new "
+            f"file or an earlier results file (written with --optbench-json): choose another "
+            f"path, e.g. {path.with_name('optbench-results.json')}")
+
+
+def _own_report_folder(option: str, folder: Path) -> None:
+    from pytest_optbench.report.ownership import ForeignFiles, check_folder
+
+    try:
+        check_folder(folder)
+    except ForeignFiles as exc:
+        raise pytest.UsageError(f"{option}: {exc}") from None
+    except OSError as exc:
+        raise pytest.UsageError(f"{option}: {folder} cannot be listed ({exc.strerror}); "
+                                f"expected a readable folder") from None

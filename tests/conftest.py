@@ -1,5 +1,12 @@
 """Shared set-up for the plugin's own tests."""
 
+import os
+
+# Hundreds of these tests record baselines in throw-away folders; under a CI service's CI=true
+# the plugin refuses that without --optbench-allow-ci-update (tests/reliability/
+# test_ci_update.py sets CI itself where it tests the refusal).
+os.environ.pop("CI", None)
+
 # pytester's in-process runs remove the modules each run imports. torch, and the torch._dynamo
 # that an optimizer's first step imports lazily, abort when imported a second time in one
 # process; loading them here, once, keeps them across runs (and makes each run faster).

@@ -161,6 +161,12 @@ class RaisingInit(torch.optim.SGD):
         raise NotImplementedError("dense parameters are not supported yet")
 
 
+def summed_bowl(x):
+    """A user's objective that sums over the batch: one scalar instead of one value per start,
+    which would couple every start's gradient through the sum of them all."""
+    return (x * x).sum()
+
+
 def raising_function(x):
     """A user's objective that fails on the points it is asked about."""
     if x.abs().max() > 1e-6:
@@ -426,6 +432,53 @@ class DtypeChangingSGD(torch.optim.SGD):
         super().__init__(params, **kwargs)
         torch.set_default_dtype(torch.float64)
         torch.use_deterministic_algorithms(True)
+
+
+class TimeoutSwallowingSGD(torch.optim.SGD):
+    """SGD whose 20th step waits forever and catches everything that would interrupt it, the
+    time limit's exception included, as a retry loop around a flaky call may."""
+
+    def step(self, closure=None):
+        self.count = getattr(self, "count", 0) + 1
+        if self.count >= 20:
+            while True:
+                try:
+                    time.sleep(0.05)
+                except BaseException:   # noqa: BLE001 - the fault this double stands for
+                    pass
+        return super().step(closure)
+
+
+class SignalBlockingSGD(torch.optim.SGD):
+    """SGD whose 20th step blocks SIGALRM and then waits forever, as code running with its
+    signals masked (a native library's worker thread setup) would."""
+
+    def step(self, closure=None):
+        import signal
+
+        self.count = getattr(self, "count", 0) + 1
+        if self.count >= 20:
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            while True:
+                time.sleep(0.05)
+        return super().step(closure)
+
+
+class ProcessStateChangingSGD(torch.optim.SGD):
+    """Correct SGD whose step changes process-wide state every later case would see: the
+    default device (to "meta", where no tensor has data), anomaly detection, the working
+    directory and an environment variable."""
+
+    def step(self, closure=None):
+        import os
+        import tempfile
+
+        loss = super().step(closure)
+        torch.set_default_device("meta")
+        torch.autograd.set_detect_anomaly(True)
+        os.chdir(tempfile.gettempdir())
+        os.environ["OPTBENCH_TESTING_LEAK"] = "1"
+        return loss
 
 
 class DefaultDtypeRecorder(torch.optim.SGD):

@@ -83,6 +83,14 @@ def _check_entry(where: str, entry: Any, line: int | None) -> None:
                                                         "never reached it)")
     if "envelope" in entry:
         _check_envelope(entry["envelope"], fail)
+    # Optional parts the gate reads: each of one type, or absent.
+    for part, kind, expected in (("provenance", dict, "a mapping (torch version, device, ...)"),
+                                 ("curve", dict, "a mapping of a stored learning curve"),
+                                 ("observed", dict, "a mapping of observations"),
+                                 ("config", dict, "the case's configuration as a mapping"),
+                                 ("fingerprint", str, "the hash of the run's exact numbers")):
+        if entry.get(part) is not None and not isinstance(entry[part], kind):
+            fail(f".{part}", _short(entry[part]), expected)
 
 
 def _check_envelope(envelope: Any, fail: Any) -> None:
@@ -96,19 +104,36 @@ def _check_envelope(envelope: Any, fail: Any) -> None:
     spread = envelope.get("spread")
     if not isinstance(spread, dict):
         fail(".envelope.spread", repr(spread), "a mapping of metric names to spreads")
-    for name, value in spread.items():
-        points = value if isinstance(value, list) else [value]
-        if not points or not all(v is None or (_finite_or_none(v) and v >= 0) for v in points):
-            fail(f".envelope.spread.{name}", repr(value),
-                 "spreads >= 0 (null where a replica lost the value)")
+    for part in ("spread", "band"):
+        values = envelope.get(part, {})
+        if not isinstance(values, dict):
+            fail(f".envelope.{part}", _short(values), "a mapping of metric names to spreads")
+        for name, value in values.items():
+            points = value if isinstance(value, list) else [value]
+            if not points or not all(v is None or (_number(v) and v >= 0) for v in points):
+                fail(f".envelope.{part}.{name}", _short(value),
+                     "spreads >= 0 (null where a replica lost the value)")
+    for part, kind in (("perturbation", str), ("free", str)):
+        if envelope.get(part) is not None and not isinstance(envelope[part], kind):
+            fail(f".envelope.{part}", _short(envelope[part]), "a description")
 
 
 def _finite_or_none(value: Any) -> bool:
     if value is None:
         return True
-    if isinstance(value, list):  # a trajectory: one value per recorded point
-        return bool(value) and all(_finite_or_none(v) for v in value)
+    if isinstance(value, list):  # a trajectory: one value (never a list) per recorded point
+        return bool(value) and all(v is None or _number(v) for v in value)
+    return _number(value)
+
+
+def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _short(value: Any) -> str:
+    """A found value for a message: its repr, cut where it is long."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:77]}..."
 
 
 def _line_of(text: str, needle: str, occurrence: int = 1) -> int | None:

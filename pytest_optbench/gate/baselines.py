@@ -49,11 +49,15 @@ def read(path: Path, suite: str | None = None) -> dict[str, Any]:
     path = Path(path)
     if not path.exists():
         return empty(suite or path.stem)
+    if not path.is_file():
+        # A FIFO or a device would block the read, or never end it.
+        raise BaselineFileError(f"{path}: found something that is not a regular file; "
+                                f"expected a baseline file written by pytest-optbench")
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise BaselineFileError(f"{path}: cannot be read ({exc}); expected a readable baseline "
-                                f"file written by pytest-optbench") from None
+                                f"file written by pytest-optbench (UTF-8 JSON)") from None
     hint = RESTORE_HINT.replace("FILE", str(path))
     try:
         data = parse(text)
@@ -63,6 +67,12 @@ def read(path: Path, suite: str | None = None) -> dict[str, Any]:
             f"baseline file written by pytest-optbench; {hint}") from None
     except BaselineFormatError as exc:
         raise BaselineFileError(f"{path}:{exc.line or 1}: {exc}; {hint}") from None
+    except (ValueError, RecursionError) as exc:
+        # An integer of thousands of digits (ValueError), or nesting deeper than any baseline.
+        what = "nesting too deep to be a baseline" if isinstance(exc, RecursionError) else \
+            str(exc).split(";")[0]
+        raise BaselineFileError(f"{path}: found {what}; expected a baseline file written by "
+                                f"pytest-optbench; {hint}") from None
     if not isinstance(data, dict) or data.get("optbench_baseline") != FORMAT \
             or not isinstance(data.get("entries"), dict):
         found = data.get("optbench_baseline") if isinstance(data, dict) else type(data).__name__
@@ -167,7 +177,7 @@ def write_entries(path: Path, suite: str, updates: Mapping[str, Mapping[str, dic
                   replace: bool = True) -> WriteSummary:
     """Add or replace `updates[context][case_id]` in the file; keep every other entry.
     `replace`: False adds only what is missing and keeps every stored entry as it is."""
-    path = Path(path)
+    path = _target(Path(path))
     summary = WriteSummary(path)
     with _lock(path):
         data = read(path, suite)
@@ -191,7 +201,7 @@ def write_entries(path: Path, suite: str, updates: Mapping[str, Mapping[str, dic
 
 def remove_entries(path: Path, suite: str, unused: Mapping[str, Sequence[str]]) -> list[str]:
     """Remove `unused[context]` case ids from the file; the "context: case" labels removed."""
-    path = Path(path)
+    path = _target(Path(path))
     removed: list[str] = []
     with _lock(path):
         data = read(path, suite)
@@ -214,7 +224,16 @@ def _same_result(old: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
                                                   "fingerprint", "observed"))
 
 
+def _target(path: Path) -> Path:
+    """The file a baseline path names: through a symbolic link, its target, so that every
+    link to one shared file takes the same lock and updates the file itself."""
+    return path.resolve() if path.is_symlink() else path
+
+
 def atomic_write(path: Path, text: str) -> None:
+    """Replace `path` whole or not at all. A symbolic link is written through: its target is
+    replaced, so that a baseline file shared by links stays shared."""
+    path = _target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

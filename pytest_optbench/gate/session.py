@@ -54,10 +54,15 @@ class SessionResults:
                 for path, updates in sorted(by_file.items())]
 
     def write_json(self, path: Path, complete: bool, exitstatus: int,
-                   selected: int | None = None, claims: list[dict[str, Any]] | None = None) -> None:
+                   selected: int | None = None, claims: list[dict[str, Any]] | None = None,
+                   running: str | None = None) -> None:
+        """`running`: the node id of the case that runs as this is written, for a partial file
+        a process that dies (os._exit in a step) leaves behind."""
         document = results_document(self.results, complete, exitstatus, selected)
         if claims:
             document["claims"] = claims
+        if running is not None:
+            document["running"] = running
         atomic_write(Path(path), compact_dumps(document))
 
 

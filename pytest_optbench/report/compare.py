@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
@@ -68,14 +67,22 @@ def load_records(path: Path) -> dict[Key, Record]:
 
 
 def _load_records(path: Path) -> dict[Key, Record]:
+    from pytest_optbench.gate.results_file import (ResultsFileError, check_results,
+                                                   parse_json, read_results)
+
+    path = Path(path)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        if not path.is_file() and path.exists():
+            read_results(path)   # says what it is instead, without opening it
+        data = parse_json(path, path.read_bytes())
+        if isinstance(data, dict) and "optbench_results" in data:
+            data = check_results(data, path)
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    except ResultsFileError as exc:
+        raise InputError(str(exc)) from None
     records: dict[Key, Record] = {}
     if isinstance(data, dict) and "optbench_baseline" in data:
         try:

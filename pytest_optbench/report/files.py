@@ -1,4 +1,5 @@
-"""A report folder: report.md, results.json, index.html and the plots as PNG files."""
+"""A report folder: report.md, results.json, index.html, the plots as PNG files, and the
+manifest that marks them as the plugin's own (ownership.py)."""
 
 from __future__ import annotations
 
@@ -37,7 +38,10 @@ def write_report(results: Sequence[CaseResult], folder: Path,
     from pytest_optbench.report.html import html_report
     from pytest_optbench.report.markdown import markdown_report
 
+    from pytest_optbench.report.ownership import check_folder, record
+
     folder = Path(folder)
+    check_folder(folder)   # again here: the folder may have changed while the cases ran
     folder.mkdir(parents=True, exist_ok=True)
     report = ReportFiles(folder)
     atomic_write(folder / "results.json",
@@ -56,4 +60,5 @@ def write_report(results: Sequence[CaseResult], folder: Path,
     atomic_write(folder / "index.html", html_report(results, sections, report.plots, folder,
                                                     plots_note=report.note, selected=selected))
     report.files = ["report.md", "results.json", "index.html"] + [name for _, name in report.plots]
+    record(folder, report.files)
     return report

@@ -22,7 +22,7 @@ from pytest_optbench.suite.loader import Document, KeyPath, load_file
 from pytest_optbench.suite.requirements import missing_requirements, unavailable_entry
 from pytest_optbench.suite.optimizers import validate_entry
 from pytest_optbench.suite.problem_kind import ProblemKind
-from pytest_optbench.suite.spec import NAME_PATTERN, SuiteHeader, validate
+from pytest_optbench.suite.spec import MAX_CASES, MAX_NAME, NAME_PATTERN, SuiteHeader, validate
 
 NO_TIER = "none"
 
@@ -91,6 +91,11 @@ def build_suite(doc: Document, default_name: str, context: BuildContext = BuildC
             layers = _layers(doc, key, raw, defaults, suite_tiers, tier, any_fields, context,
                              findings)
             cases.extend(problem_cases(scope, key, raw, layers))
+            if len(cases) > MAX_CASES:
+                raise SuiteError([*findings, doc.finding(
+                    ("problems",), f"more than {MAX_CASES:,} cases (at problem '{key}')",
+                    f"at most {MAX_CASES:,} cases in one suite",
+                    "split the suite into several files")])
     _validate_problem_lists(doc, optimizers, raw_problems, findings)
     _validate_unique_ids(doc, cases, findings)
     claims = _claims(doc, data.get("claims"), raw_optimizers, raw_problems, cases, context, findings)
@@ -123,6 +128,10 @@ def _validate_names(doc: Document, raw_optimizers: dict[str, Any], raw_problems:
             if not re.match(NAME_PATTERN, name):
                 findings.append(doc.finding((section, name), f"the name '{name}'",
                                             "letters, digits and . _ + - (names become test ids)"))
+            elif len(name) > MAX_NAME:
+                findings.append(doc.finding((section, name), f"a name of {len(name)} characters",
+                                            f"at most {MAX_NAME} (names become parts of file "
+                                            f"names, which have at most 255 bytes)"))
 
 
 def _validate_problem_lists(doc: Document, optimizers: dict[str, Any], raw_problems: dict[str, Any],

@@ -3,6 +3,8 @@ configuration (overrides merged, grids expanded, parameter groups checked) and v
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +15,7 @@ from pytest_optbench.suite.loader import Document, KeyPath
 from pytest_optbench.suite.optimizers import (ResolvedOptimizer, TrialError, validate_parts,
                                               grid_points, split_entry, trial_construct)
 from pytest_optbench.suite.problem_kind import ValidProblem, GroupRule, ProblemKind
-from pytest_optbench.suite.spec import ALL_OPTIMIZERS, SuiteHeader
+from pytest_optbench.suite.spec import ALL_OPTIMIZERS, MAX_GRID_POINTS, SuiteHeader
 
 if TYPE_CHECKING:
     from pytest_optbench.suite.build import BuildContext
@@ -36,7 +38,9 @@ class SuiteScope:
 
     def fail(self, path: KeyPath, found: str, expected: str, hint: str | None = None,
              field_name: str | None = None) -> None:
-        self.findings.append(self.doc.finding(path, found, expected, hint, field_name))
+        finding = self.doc.finding(path, found, expected, hint, field_name)
+        if finding not in self.findings:   # an optimizer's entry is met once per problem
+            self.findings.append(finding)
 
 
 def _kind_of(scope: SuiteScope, key: str, raw: dict[str, Any]) -> ProblemKind | None:
@@ -155,6 +159,14 @@ def _optimizer_configs(scope: SuiteScope, path: KeyPath, opt: ResolvedOptimizer,
                    "one group: a timed step has no coordinates or names to group by")
         return []
     if groups and rule is not None and not _groups_fit(scope, where, path, groups, rule):
+        return []
+    # Counted before anything is built: each point is constructed once to check it.
+    count = math.prod(len(v) for v in grid.values() if isinstance(v, list))
+    if count > MAX_GRID_POINTS:
+        grid_path = override_path if override and "grid" in reserved else ("optimizers", opt.key)
+        scope.fail(grid_path + ("grid",), f"a grid of {count:,} configurations",
+                   f"at most {MAX_GRID_POINTS:,} per optimizer and problem",
+                   "sweep fewer values, or split the sweep over several optimizer entries")
         return []
     configs = []
     protocol = opt.protocol if opt.protocol is not None else StepProtocol()

@@ -78,6 +78,10 @@ class _ComposeOnly(yaml.SafeLoader):
 
 def load_text(text: str, file: str) -> Document:
     """Parse suite text. Raises SuiteError with file:line for every problem found."""
+    from pytest_optbench.suite.suite_bytes import check_characters, check_nesting
+
+    check_characters(text, file)
+    check_nesting(text, file)
     loader = _ComposeOnly(text)
     try:
         node = loader.get_single_node()
@@ -86,6 +90,9 @@ def load_text(text: str, file: str) -> Document:
     except yaml.YAMLError as exc:
         raise SuiteError([Finding(file, None, "(syntax)", f"invalid YAML: {exc}",
                                   "well-formed YAML")]) from None
+    except RecursionError:   # block nesting (indentation) deeper than the parser follows
+        raise SuiteError([Finding(file, None, "(file)", "nesting deeper than a suite can be",
+                                  "a few levels of mappings and lists")]) from None
     finally:
         loader.dispose()
     doc = Document(file, None)
@@ -132,9 +139,14 @@ def load_file(path: str, display: str | None = None) -> Document:
                                   f"a file of {size / 2 ** 20:.1f} MiB",
                                   f"a suite file of at most {MAX_SUITE_BYTES >> 20} MiB",
                                   "is this a data file named as a suite?")])
-    with open(path, encoding="utf-8") as handle:
-        text = handle.read()
-    return load_text(text, display or path)
+    from pytest_optbench.suite.suite_bytes import decode
+
+    if not os.path.isfile(path):   # a FIFO or a device: reading it may never end
+        raise SuiteError([Finding(display or path, None, "(file)", "something that is not a "
+                                  "regular file", "a suite file")])
+    with open(path, "rb") as handle:
+        raw = handle.read(MAX_SUITE_BYTES + 1)
+    return load_text(decode(raw, display or path), display or path)
 
 
 class _Walker:
@@ -158,7 +170,12 @@ class _Walker:
             return None
         self.doc.lines.setdefault(path, node.start_mark.line + 1)
         if isinstance(node, yaml.ScalarNode):
-            return self.scalar(node, path)
+            try:
+                return self.scalar(node, path)
+            except ValueError:   # an integer of thousands of digits
+                self.fail(node, path, f"a number of {len(node.value):,} characters",
+                          "a number Python can read (an integer has at most 4300 digits)")
+                return None
         if id(node) in self.open:
             self.fail(node, path, "an alias that refers to the value that contains it",
                       "plain data without cycles", "a suite cannot hold itself; remove the alias")

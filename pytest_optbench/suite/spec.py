@@ -25,6 +25,14 @@ DEFAULT_DIVERGENCE_FACTOR = 1e6
 Seed = Annotated[int, Field(ge=0, lt=2 ** 63)]
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$"
 ALL_OPTIMIZERS = "*"
+# Sizes checked before anything is built: an optimizer's grid on one problem (each point is
+# constructed once at collection), and a suite's cases. Far above any sweep a regression gate
+# runs; far below a typo (a 1000 x 1000 grid) that would collect for minutes.
+MAX_GRID_POINTS = 1_000
+# Suite and problem names become parts of file names (baselines/SUITE.json,
+# SUITE-PROBLEM-paths.png): at most this long, so that every name stays under 255 bytes.
+MAX_NAME = 100
+MAX_CASES = 20_000
 
 
 class CommonFields(StrictModel):
@@ -52,7 +60,9 @@ class SuiteHeader(StrictModel):
     """The top level of a suite file; optimizers and problems are validated one by one."""
 
     optbench: Literal[1]
-    suite: Annotated[str, Field(pattern=NAME_PATTERN)] | None = None
+    # It names the baseline file and, with a problem's name, each plot: kept short enough for
+    # every file system's 255-byte names.
+    suite: Annotated[str, Field(pattern=NAME_PATTERN, max_length=MAX_NAME)] | None = None
     description: str | None = None
     device: Annotated[str, Field(pattern=DEVICE_PATTERN)] = "auto"
     dtype: Literal["float64", "float32"] | None = None

@@ -95,7 +95,8 @@ def test_without_matplotlib_everything_else_is_written(pytester, monkeypatch, tm
     pytester.runpytest("tiny.yaml", "--optbench-json", "out.json")
     cases = json.loads((pytester.path / "out.json").read_text())["cases"]
     report = write_report([CaseResult.from_json(case) for case in cases], tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["index.html", "report.md", "results.json"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".optbench-report", "index.html", "report.md",
+                                                         "results.json"]
     assert "pip install 'pytest-optbench[plot]'" in report.note
     assert "pip install 'pytest-optbench[plot]'" in (tmp_path / "report.md").read_text()
     assert "pip install 'pytest-optbench[plot]'" in html.unescape((tmp_path / "index.html").read_text())

@@ -17,7 +17,7 @@ def compare(*args, **kwargs):
 
 
 @pytest.mark.parametrize("content, message", [
-    ('{"optbench_results": 1, "cases": [{"status": "passed"}]}', "found a malformed file (KeyError"),
+    ('{"optbench_results": 1, "cases": [{"status": "passed"}]}', "cases[0].suite: found None; expected a name"),
     ('{"optbench_baseline": 1, "entries": {"cpu": {"a": {"config_hash": "h", "seeds": [0], '
      '"metrics": {"m": [NaN]}}}}}', "found NaN; expected a finite number"),
     ('{"optbench_baseline": 1, "entries": []}', "not a format-1 baseline"),

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import optbench_testing
+from subprocess_env import with_tests_path
 from suite_texts import TINY
 
 TESTS = str(Path(__file__).parents[1])   # for optbench_testing in subprocesses
@@ -46,6 +47,28 @@ def test_a_case_that_changes_torch_global_state_is_reported_and_the_next_starts_
     assert not torch.are_deterministic_algorithms_enabled()
     cases = {c["case"]: c for c in json.loads((pytester.path / "out.json").read_text())["cases"]}
     assert cases["booth[changer]"]["global_state_changed"]
+    assert "global_state_changed" not in cases["booth[recorder]"]
+
+
+PROCESS_LEAKY = LEAKY.replace('changer: {class: "optbench_testing:DtypeChangingSGD", lr: 0.01}',
+                             'changer: {class: "optbench_testing:ProcessStateChangingSGD", lr: 0.01}')
+
+
+@pytest.mark.parametrize("workers", [(), ("-n", "2", "-p", "xdist")])
+def test_a_step_that_changes_the_default_device_cwd_or_environment_breaks_no_other_case(
+        pytester, workers, monkeypatch):
+    monkeypatch.setenv("PYTHONPATH", with_tests_path())
+    pytester.makefile(".yaml", leaky=PROCESS_LEAKY)
+    result = pytester.runpytest_subprocess("leaky.yaml", "--optbench-json", "out.json",
+                                           "--optbench-update-baselines", *workers)
+    # The changer's own later steps run on "meta" and fail; the case after it is untouched.
+    result.assert_outcomes(passed=1, failed=1)
+    result.stdout.fnmatch_lines(["*GlobalStateChanged: booth[[]changer[]] changed torch's global "
+                                 "state (default device: cpu -> meta; anomaly detection: False -> "
+                                 "True; working directory: * -> *; environment variable "
+                                 "OPTBENCH_TESTING_LEAK: (unset) -> '1'); it was put back*"])
+    cases = {c["case"]: c for c in json.loads((pytester.path / "out.json").read_text())["cases"]}
+    assert cases["booth[recorder]"]["status"] == "passed"
     assert "global_state_changed" not in cases["booth[recorder]"]
 
 

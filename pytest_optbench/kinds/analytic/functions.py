@@ -333,7 +333,25 @@ def autograd_value_and_grad(value: Callable[[Tensor], Tensor]) -> ValueAndGrad:
 
 def bind_user_function(name: str, value: Callable[[Tensor], Tensor], dim: int,
                        minima: list[list[float]], domain: list[tuple[float, float]]) -> BoundFunction:
-    """A user's function `f(X: (N, d)) -> (N,)` with its declared global minima."""
+    """A user's function `f(X: (N, d)) -> (N,)` with its declared global minima. A function
+    that returns another shape (a scalar: the sum over the batch) would couple the starts
+    through their gradients and be recorded as if it were right: UserFunctionError."""
     points = torch.tensor(minima, dtype=torch.float64)
+    trial = torch.cat([points, points[:1] + 0.5])   # one row more than there are minima
+    values = value(trial)
+    if not isinstance(values, Tensor) or values.shape != (trial.shape[0],):
+        found = f"a {type(values).__name__}" if not isinstance(values, Tensor) else \
+            f"a tensor of shape {tuple(values.shape)}"
+        raise UserFunctionError(name, f"{found} for X of shape {tuple(trial.shape)}",
+                                f"shape ({trial.shape[0]},): one value per row of X (do not "
+                                f"sum or average over the rows)")
     f_min = float(value(points).min())
     return BoundFunction(name, dim, value, autograd_value_and_grad(value), minima, f_min, domain)
+
+
+class UserFunctionError(ValueError):
+    """A user's function does not map (N, d) points to (N,) values."""
+
+    def __init__(self, name: str, found: str, expected: str):
+        self.found, self.expected = found, expected
+        super().__init__(f"{name} returned {found}; expected {expected}")

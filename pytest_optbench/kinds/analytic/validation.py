@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 
 from pytest_optbench.gate.expectations import Expectation
@@ -31,6 +32,8 @@ def validate_problem(doc: Document, path: KeyPath, raw: dict, suite_dtype: str |
     spec = validate(AnalyticProblem, raw, doc, path, findings) or _partial(raw)
     if spec is None:
         return None
+    if not _within_limits(doc, path, spec, findings):
+        return None   # before the function is bound: its minima alone may not fit in memory
     function = _validate_function(doc, path, spec, findings)
     expect = validate_expectations(doc, path, spec.expect, METRICS, METRICS, findings,
                                    _no_bounds_on_curves)
@@ -53,6 +56,34 @@ def validate_problem(doc: Document, path: KeyPath, raw: dict, suite_dtype: str |
     return ValidProblem({"": config}, spec, expect, dim=dim, trial_shapes=(_shape(config),))
 
 
+# Values one seed's starts hold (starts x dim), and loss values the history keeps (steps x
+# starts): each far above the shipped suites (8 x 50 and 5000 x 32), each far below what
+# would exhaust a CI runner's memory after minutes of work.
+MAX_START_VALUES = 10_000_000
+MAX_HISTORY_VALUES = 200_000_000
+
+
+def _within_limits(doc: Document, path: KeyPath, spec: AnalyticProblem,
+                   findings: list[Finding]) -> bool:
+    starts = len(spec.start_points) if spec.start_points else (spec.starts or DEFAULT_STARTS)
+    steps = spec.steps or DEFAULT_STEPS
+    fine = True
+    if spec.dim is not None and spec.dim * starts > MAX_START_VALUES:
+        findings.append(doc.finding(
+            path + ("dim",), f"dim {spec.dim:,} x {starts:,} starts = {spec.dim * starts:,} values",
+            f"at most {MAX_START_VALUES:,} values per seed's starts",
+            "use a smaller dim or fewer starts"))
+        fine = False
+    if steps * starts > MAX_HISTORY_VALUES:
+        findings.append(doc.finding(
+            path + ("steps",), f"{steps:,} steps x {starts:,} starts = {steps * starts:,} "
+                               f"loss values", f"at most {MAX_HISTORY_VALUES:,} (the history "
+                                               f"keeps one per start and step)",
+            "use fewer steps or fewer starts"))
+        fine = False
+    return fine
+
+
 def _shape(config: AnalyticConfig) -> tuple[int, ...]:
     """The shape each start's parameter has: a matrix for matrix problems."""
     from pytest_optbench.kinds.analytic.functions import FUNCTIONS
@@ -70,6 +101,23 @@ def _partial(raw: dict) -> AnalyticProblem | None:
     valid = {key: value for key, value in raw.items() if key != "function"
              and validate(AnalyticFields, {key: value}, Document("", None), (), []) is not None}
     return AnalyticProblem.model_validate({**valid, "function": raw["function"]})
+
+
+def _maps_rows_to_values(doc: Document, path: KeyPath, name: str, value: Any, dim: int,
+                         minima: tuple, findings: list[Finding]) -> bool:
+    """A user's function, called once on its minima at collection, returns one value per row.
+    Anything else it does wrong (raising, minima of another dimension) is for the run to say."""
+    from pytest_optbench.kinds.analytic.functions import UserFunctionError, bind_user_function
+
+    try:
+        bind_user_function(name, value, dim, [list(m) for m in minima], [])
+    except UserFunctionError as exc:
+        findings.append(doc.finding(path + ("function",), f"'{name}' returning {exc.found}",
+                                    exc.expected))
+        return False
+    except Exception:   # noqa: BLE001 - the user's code; its case reports what it raises
+        pass
+    return True
 
 
 def _validate_function(doc: Document, path: KeyPath, spec: AnalyticProblem,
@@ -100,6 +148,9 @@ def _validate_function(doc: Document, path: KeyPath, spec: AnalyticProblem,
         if len(findings) > before:
             return None
         dim, default_box, minima = spec.dim, None, tuple(tuple(m) for m in spec.minima or ())
+        if dim is not None and not _maps_rows_to_values(doc, path, spec.function, value, dim,
+                                                        minima, findings):
+            return None
     else:
         info = FUNCTIONS.get(spec.function)
         if info is None:
