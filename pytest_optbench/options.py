@@ -54,6 +54,15 @@ class OptbenchOptions:
     power: bool = False                            # measure each case's smallest detected change
 
     @property
+    def results_in_report(self) -> frozenset[str]:
+        """The results file's name, where the session writes it into its own report folder:
+        a file of the plugin's there, like the report's."""
+        path, folder = self.json_path, self.report_dir
+        if path is None or folder is None or path.resolve().parent != folder.resolve():
+            return frozenset()
+        return frozenset({path.name})
+
+    @property
     def writes_baselines(self) -> bool:
         return self.update_baselines or self.add_baselines or self.prune_baselines
 

@@ -222,9 +222,10 @@ class OptbenchSession:
             from pytest_optbench.report.files import write_report
 
             report_dir = self.options.report_dir
+            also = self.options.results_in_report
             self._writing(f"report {report_dir}", lambda: setattr(self, "report", write_report(
                 results.results, report_dir, contributions(self.claims), complete=complete,
-                exitstatus=int(exitstatus), selected=self.selected)))
+                exitstatus=int(exitstatus), selected=self.selected, also=also)))
         if getattr(session, "exitstatus", exitstatus) == pytest.ExitCode.OK and (
                 self.write_failures or any(v.failed for v in self.claims) or (self._unchecked() and not self.options.allow_unchecked
                                         and not self.config.option.collectonly)):

@@ -22,7 +22,7 @@ def check_outputs(options: OptbenchOptions) -> None:
         _replaceable_results("--optbench-json", options.json_path)
     if options.report_dir is not None:
         _folder("--optbench-report", options.report_dir, must_write=True)
-        _own_report_folder("--optbench-report", options.report_dir)
+        _own_report_folder("--optbench-report", options.report_dir, options.results_in_report)
     if options.writes_baselines:
         _folder("--optbench-baseline-dir", options.baseline_dir, must_write=True)
     elif options.baseline_dir.exists() and not options.baseline_dir.is_dir():
@@ -89,11 +89,11 @@ def _replaceable_results(option: str, path: Path) -> None:
             f"path, e.g. {path.with_name('optbench-results.json')}")
 
 
-def _own_report_folder(option: str, folder: Path) -> None:
+def _own_report_folder(option: str, folder: Path, also: frozenset[str]) -> None:
     from pytest_optbench.report.ownership import ForeignFiles, check_folder
 
     try:
-        check_folder(folder)
+        check_folder(folder, also)
     except ForeignFiles as exc:
         raise pytest.UsageError(f"{option}: {exc}") from None
     except OSError as exc:

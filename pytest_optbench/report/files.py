@@ -31,8 +31,9 @@ class ReportFiles:
 def write_report(results: Sequence[CaseResult], folder: Path,
                  contributions: Contributions = Contributions(), complete: bool = True,
                  exitstatus: int = 0, document: dict[str, Any] | None = None,
-                 selected: int | None = None) -> ReportFiles:
-    """Write every file of the report; `document` reuses a results file read back."""
+                 selected: int | None = None, also: frozenset[str] = frozenset()) -> ReportFiles:
+    """Write every file of the report; `document` reuses a results file read back; `also`:
+    names in the folder the session itself wrote (its --optbench-json file)."""
     if document is not None:
         selected = document.get("selected")
     from pytest_optbench.report.html import html_report
@@ -41,7 +42,7 @@ def write_report(results: Sequence[CaseResult], folder: Path,
     from pytest_optbench.report.ownership import check_folder, record
 
     folder = Path(folder)
-    check_folder(folder)   # again here: the folder may have changed while the cases ran
+    check_folder(folder, also)   # again here: the folder may have changed while cases ran
     folder.mkdir(parents=True, exist_ok=True)
     report = ReportFiles(folder)
     atomic_write(folder / "results.json",

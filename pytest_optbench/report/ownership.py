@@ -46,11 +46,12 @@ def owned(folder: Path) -> list[str]:
             and n not in (".", "..", MANIFEST)]
 
 
-def check_folder(folder: Path) -> None:
-    """Raise ForeignFiles where the folder holds anything its manifest does not list."""
+def check_folder(folder: Path, also: frozenset[str] = frozenset()) -> None:
+    """Raise ForeignFiles where the folder holds anything its manifest does not list; `also`:
+    names the session writes there itself (its --optbench-json file)."""
     if not folder.is_dir():
         return
-    mine = set(owned(folder)) or _earlier_report(folder)
+    mine = (set(owned(folder)) or _earlier_report(folder)) | also
     foreign = sorted(entry.name for entry in folder.iterdir()
                      if entry.name != MANIFEST and entry.name not in mine)
     if foreign:

@@ -115,3 +115,11 @@ def test_the_report_command_refuses_a_folder_of_the_users(tiny):
     (folder / "report.md").write_text("mine\n")
     assert main(["report", str(tiny.path / "out.json"), "--out", str(folder)]) == 2
     assert (folder / "report.md").read_text() == "mine\n"
+
+
+def test_a_results_file_the_session_writes_into_its_report_folder_is_its_own(tiny):
+    for _ in range(2):
+        result = tiny.runpytest("tiny.yaml", "--optbench-report", "rep", "--optbench-json",
+                                "rep/full.json")
+        assert result.ret == 0, result.stdout.str() + result.stderr.str()
+    assert (tiny.path / "rep" / "full.json").exists() and (tiny.path / "rep" / "report.md").exists()
