@@ -127,6 +127,14 @@ def test_a_worker_that_dies_is_counted_as_an_error_in_the_summary(pytester, monk
     assert document["reported"] == 4 and document["counts"]["error"] == 2
 
 
+def _default_signals():
+    """In the child before it starts: SIGINT handled as a fresh shell would and no signal
+    blocked. An ignored or blocked SIGINT is inherited through exec, and Python then never
+    installs its own handler: the child would sit out the signal whatever the plugin does."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, [])
+
+
 def _update_in_a_process(pytester, signal_number):
     """Start an update whose last case hangs, then signal the process once it hangs."""
     pytester.makefile(".yaml", tiny=TINY)
@@ -137,7 +145,8 @@ def _update_in_a_process(pytester, signal_number):
         "adam: {class: Adam, lr: 0.1}", "adam: {class: 'optbench_testing:HangingSGD', lr: 0.01}"))
     process = subprocess.Popen(
         [sys.executable, "-m", "pytest", "tiny.yaml", "--optbench-update-baselines", "-p",
-         "no:cacheprovider", "-p", "no:xdist"], cwd=pytester.path, stdout=subprocess.PIPE,
+         "no:cacheprovider", "-p", "no:xdist"], cwd=pytester.path, preexec_fn=_default_signals,
+        stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT, env={**os.environ, "PYTHONPATH": TESTS}, text=True)
     deadline = time.monotonic() + 120
     output = ""
