@@ -131,7 +131,7 @@ def _number(value: Any) -> bool:
 
 
 def _short(value: Any) -> str:
-    """A found value for a message: its repr, cut where it is long."""
+    """A found value for a message: its repr, cut where it is long (results_file.py too)."""
     text = repr(value)
     return text if len(text) <= 80 else f"{text[:77]}..."
 

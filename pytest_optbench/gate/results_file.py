@@ -15,6 +15,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from pytest_optbench.gate.baseline_schema import _short
 from pytest_optbench.gate.record import Outcome, Status
 from pytest_optbench.gate.session import RESULTS_FORMAT
 
@@ -179,8 +180,3 @@ def _value(value: Any) -> bool:
     if isinstance(value, list):
         return all(v is None or _number(v) for v in value)
     return value is None or _number(value)
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:77]}..."
