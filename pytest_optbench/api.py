@@ -45,9 +45,9 @@ def run_case(case: Case, *, baseline_dir: str | Path = "baselines", device: str 
     """Run one case as the plugin would, compared with the baselines in `baseline_dir`.
 
     Returns a CaseOutcome: `.result` (a CaseResult) and `.failure` (the failure text or None).
-    Other keyword arguments are fields of `pytest_optbench.options.OptbenchOptions`.
+    Other keyword arguments are fields of `pytest_optbench.settings.OptbenchOptions`.
     """
-    from pytest_optbench.options import OptbenchOptions
+    from pytest_optbench.settings import OptbenchOptions
     from pytest_optbench.run import Caches
     from pytest_optbench.run import run_case as _run_case
 

@@ -1,12 +1,15 @@
 """The `optbench` command (also `python -m pytest_optbench`): `compare OLD NEW` and `report
-RESULTS --out DIR` give the optbench table and report outside pytest; `init NAME` copies a
-shipped suite and its baselines into a project."""
+RESULTS --out DIR` give the optbench table and report outside pytest; `merge` joins the shards
+of a run and `accept` writes the baselines they measured; `init NAME` copies a shipped suite and
+its baselines into a project."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+
+from pytest_optbench.session.commands import accept_command, merge_command, report_command
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -36,6 +39,31 @@ def build_parser() -> argparse.ArgumentParser:
                     "nothing.")
     report.add_argument("results", type=Path, help="a results file")
     report.add_argument("--out", type=Path, required=True, help="the folder to write")
+    merge = commands.add_parser(
+        "merge", help="merge the results files of --optbench-shard jobs into one run",
+        description="Join the results files of the shards of one run (pytest --optbench-shard "
+                    "K/N --optbench-json shard-K.json) into one: the claims are judged on the "
+                    "whole and unused baseline entries named. A missing shard, a case reported "
+                    "twice or shards of different suite versions are errors.")
+    merge.add_argument("shards", type=Path, nargs="+", metavar="SHARD.json",
+                       help="the shards' results files")
+    merge.add_argument("--out", type=Path, required=True, help="the merged results file")
+    merge.add_argument("--report", type=Path, help="also write the merged run's report here")
+    merge.add_argument("--fail-on-regression", action="store_true",
+                       help="exit 1 whenever a full run would (a failing case or claim, nothing "
+                            "checked); without it, only a missing shard or a failed write does")
+    merge.add_argument("-v", "--verbose", action="store_true", help="show every row")
+    accept = commands.add_parser(
+        "accept", help="write the baselines a merged recording run measured",
+        description="Write the baselines measured by shards run with --optbench-update-baselines "
+                    "and merged with optbench merge: one reviewed step, under the same lock and "
+                    "atomic replace as an in-session update. Refuses a single shard, an "
+                    "incomplete merge and a run that recorded nothing.")
+    accept.add_argument("results", type=Path, metavar="MERGED.json",
+                        help="the merged results file")
+    accept.add_argument("--baseline-dir", type=Path,
+                        help="write the baseline files here (default: where the shards' jobs "
+                             "kept them)")
     init = commands.add_parser(
         "init", help="copy a shipped suite and its baselines into a project",
         description="Copy a suite that ships with pytest-optbench to suites/NAME.yaml and its "
@@ -117,40 +145,6 @@ def run_init(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_report(args: argparse.Namespace) -> int:
-    from pytest_optbench.contributions import contributions
-    from pytest_optbench.gate.record import CaseResult
-    from pytest_optbench.gate.results_file import ResultsFileError, read_results
-    from pytest_optbench.report.files import write_report
-
-    try:
-        document = read_results(args.results)
-    except ResultsFileError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        results = [CaseResult.from_json(case) for case in document["cases"]]
-    except (KeyError, TypeError, AttributeError, ValueError) as exc:
-        print(f"error: {args.results}: found a malformed results file ({type(exc).__name__}: "
-              f"{exc}); expected one written with --optbench-json or --optbench-report",
-              file=sys.stderr)
-        return 2
-    from pytest_optbench.report.ownership import ForeignFiles
-
-    try:
-        report = write_report(results, args.out, contributions(), document=document)
-    except ForeignFiles as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"error: {args.out}: cannot be written ({exc.strerror or exc})", file=sys.stderr)
-        return 2
-    print(report.describe())
-    if report.note:
-        print(report.note)
-    return 0
-
-
 # Exit statuses: 0 fine, 1 a regression (with --fail-on-regression), 2 unusable input;
 # a reader that closed the pipe early (`| head`) ends the command quietly, as a shell would.
 CLOSED_PIPE = 141
@@ -162,7 +156,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "compare":
             return run_compare(args)
         if args.command == "report":
-            return run_report(args)
+            return report_command(args.results, args.out)
+        if args.command == "merge":
+            return merge_command(args.shards, args.out, args.report, args.fail_on_regression,
+                                 args.verbose)
+        if args.command == "accept":
+            return accept_command(args.results, args.baseline_dir)
         if args.command == "init":
             return run_init(args)
     except BrokenPipeError:

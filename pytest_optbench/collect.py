@@ -42,11 +42,13 @@ class SuiteFile(pytest.File):
             raise self.CollectError(str(exc)) from None
         self._claim_name(suite)
         self._check_baselines(suite, options)
-        # Every case of the suite, selected or not: what decides that a stored entry is unused.
-        self.config.stash.setdefault(SUITE_CASES_KEY, {})[suite.file] = \
-            [case.case_id for case in suite.cases]
-        self.config.stash.setdefault(SUITE_CLAIMS_KEY, {})[suite.file] = \
-            [claim.to_json() for claim in suite.claims]
+        # Every case of the suite, selected or not: what decides that a stored entry is unused
+        # and that a shard is missing; xdist workers send theirs to the controller.
+        from pytest_optbench.session.record import SuiteInfo
+
+        self.config.stash.setdefault(SUITES_KEY, {})[suite.file] = SuiteInfo.of(
+            suite.file, [(case.case_id, case.config_hash) for case in suite.cases],
+            [claim.to_json() for claim in suite.claims])
         for case in suite.cases:
             yield CaseItem.from_parent(self, name=case.case_id, case=case, suite_file=suite.file)
 
@@ -76,10 +78,19 @@ class SuiteFile(pytest.File):
 
 # Suite name -> (its file as shown, its resolved path), for the session.
 SUITE_NAMES_KEY = pytest.StashKey[dict]()
-# Suite file as shown -> the ids of all its cases; xdist workers send theirs to the controller.
-SUITE_CASES_KEY = pytest.StashKey[dict]()
-# Suite file as shown -> its claims as JSON; xdist workers send theirs to the controller too.
-SUITE_CLAIMS_KEY = pytest.StashKey[dict]()
+# Suite file as shown -> its SuiteInfo (every case id, the claims, the suite's version).
+SUITES_KEY = pytest.StashKey[dict]()
+# The shard this process keeps (session.record.ShardInfo), set by sharding.py.
+SHARD_KEY = pytest.StashKey[Any]()
+
+
+def collected_record(config: pytest.Config) -> Any:
+    """A run record of what this process collected: the suites, and its shard. No cases."""
+    from pytest_optbench.session.record import RunRecord
+
+    suites: dict[str, Any] = config.stash.get(SUITES_KEY, {})
+    return RunRecord(suites=dict(suites),
+                     shard=config.stash.get(SHARD_KEY, None))
 
 _PLUGIN_DIR = str(Path(__file__).resolve().parent)
 # torch's wrappers around every step (profiling hooks, no_grad): never where a fault is.

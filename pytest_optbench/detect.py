@@ -13,7 +13,7 @@ from typing import Any
 
 from pytest_optbench.gate.checks import BaselineView, check_case
 from pytest_optbench.gate.record import FAILING, Status
-from pytest_optbench.options import POWER_DELTAS, OptbenchOptions
+from pytest_optbench.settings import POWER_DELTAS, OptbenchOptions
 from pytest_optbench.suite.cases import Case
 
 # Relative changes of the update tried, smallest first.

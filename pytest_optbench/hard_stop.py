@@ -125,7 +125,6 @@ def stop(item: Any, message: str) -> None:
 
 
 def _finish_serial_session(item: Any, message: str) -> None:
-    from pytest_optbench.gate.session import SessionResults
     from pytest_optbench.options import OPTIONS_KEY
     from pytest_optbench.run import error_result
 
@@ -133,10 +132,8 @@ def _finish_serial_session(item: Any, message: str) -> None:
     if session is None:
         return
     options = item.config.stash[OPTIONS_KEY]
-    if session.results is None:
-        session.results = SessionResults()
-    session.results.add(error_result(item.case, item.nodeid, item.suite_file, options,
-                                     HardTimeLimit(message)))
+    session.cases_record().add(error_result(item.case, item.nodeid, item.suite_file, options,
+                                       HardTimeLimit(message)))
     status = pytest.ExitCode.INTERRUPTED
     session.pytest_sessionfinish(item.session, status)
     reporter = item.config.pluginmanager.get_plugin("terminalreporter")

@@ -1,97 +1,21 @@
-"""Command-line and ini options, resolved once into a frozen configuration."""
+"""pytest glue for the settings: the command-line and ini options, resolved once into the
+frozen record of settings.py."""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from pytest_optbench.devices import DEVICE_RE
+from pytest_optbench.suite.device_request import DEVICE_RE
 from pytest_optbench.gate.envelope import DEFAULT_REPLICAS
 from pytest_optbench.gate.statistics import DEFAULT_FALSE_ALARM_RATE
 from pytest_optbench.report.columns import COLUMNS
+from pytest_optbench.settings import DATA_DIR_ENV, DEFAULT_CASE_TIMEOUT, OptbenchOptions
 
-DATA_DIR_ENV = "OPTBENCH_DATA_DIR"
 OPTIONS_KEY = pytest.StashKey["OptbenchOptions"]()
-# Seconds a case may run where nothing else sets a limit: far above the slowest shipped case
-# on 2 cores (a CIFAR-10 case of the CPU tier, about 2 minutes), far below a hang that
-# would hold a CI job for hours.
-DEFAULT_CASE_TIMEOUT = 900.0
-# The update scales --optbench-power tries, each both ways (detect.py).
-POWER_DELTAS = (0.001, 0.003, 0.01, 0.03, 0.1)
-
-
-@dataclass(frozen=True)
-class OptbenchOptions:
-    enabled: bool                  # --optbench: collect suite files found in directories
-    cli_device: str | None         # --optbench-device: overrides the suite's device
-    ini_device: str | None         # optbench_device: used where the suite does not say
-    update_baselines: bool
-    baseline_dir: Path
-    seeds: int | None              # use only the first N seeds of each case
-    json_path: Path | None
-    verbose: int
-    rootdir: Path
-    data_dir: Path = Path(".")                     # where torchvision datasets are kept
-    data_dir_from_cli: bool = False
-    dataset_folders: dict | None = None            # dataset name -> ImageFolder copy
-    folders_from_cli: frozenset = frozenset()
-    download: bool = True
-    cache_dir: Path | None = None                  # decoded ImageFolder tensors
-    tier: str | None = None                        # None: the tier named after the device type
-    false_alarm_rate: float = 1e-3
-    report_dir: Path | None = None                 # report.md, results.json, index.html, plots
-    columns: tuple[str, ...] | None = None         # of the terminal table; None: all
-    timeout: float | None = None                   # seconds a case may run; beats the suite's
-    ini_timeout: float | None = None               # the same from the ini file; the suite's beats it
-    allow_unchecked: bool = False                  # a run that checked nothing may exit 0
-    add_baselines: bool = False                    # record only the cases that have none
-    prune_baselines: bool = False                  # remove entries no case of the suite uses
-    replicas: int = DEFAULT_REPLICAS               # perturbed re-runs per recorded case
-    power: bool = False                            # measure each case's smallest detected change
-
-    @property
-    def results_in_report(self) -> frozenset[str]:
-        """The results file's name, where the session writes it into its own report folder:
-        a file of the plugin's there, like the report's."""
-        path, folder = self.json_path, self.report_dir
-        if path is None or folder is None or path.resolve().parent != folder.resolve():
-            return frozenset()
-        return frozenset({path.name})
-
-    @property
-    def writes_baselines(self) -> bool:
-        return self.update_baselines or self.add_baselines or self.prune_baselines
-
-    def time_limit_for(self, suite_timeout: float | None) -> tuple[float | None, str]:
-        """A case's time limit and where it comes from, for the message when it expires: the
-        command line (for this session, as given), else the suite, else the ini file, else
-        DEFAULT_CASE_TIMEOUT. These three are for one run of a case: recording runs each case
-        2 + replicas times and --optbench-power 1 + 2 × 5 times, and the limit grows as much."""
-        if self.timeout:
-            return self.timeout, "--optbench-timeout"
-        if suite_timeout:
-            limit, origin = suite_timeout, "the suite's timeout"
-        elif self.ini_timeout:
-            limit, origin = self.ini_timeout, "optbench_timeout (ini)"
-        else:
-            limit, origin = DEFAULT_CASE_TIMEOUT, "the default limit; set optbench_timeout"
-        runs = 1 + (1 + self.replicas if self.update_baselines or self.add_baselines else 0) \
-            + (2 * len(POWER_DELTAS) if self.power else 0)
-        if runs > 1:
-            origin += f", × {runs} for the runs this session makes of each case"
-        return limit * runs, origin
-
-    def device_for(self, suite_device: str) -> str:
-        """The CLI wins, then the suite's own choice, then the ini file, then auto."""
-        if self.cli_device:
-            return self.cli_device
-        if suite_device and suite_device != "auto":
-            return suite_device
-        return self.ini_device or "auto"
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -164,6 +88,10 @@ def add_options(parser: pytest.Parser) -> None:
                     help="after checking each deterministic case, run it again with every "
                          "step's update scaled by 1 +- d for growing d (0.1%% to 10%%) and report "
                          "the smallest d its gate detects (its power); several runs per case")
+    group.addoption("--optbench-shard", metavar="K/N", default=None,
+                    help="run shard K of N of the selected optbench cases (every case is in "
+                         "exactly one shard, balanced by the durations in pytest's cache where "
+                         "there are any); claims and baseline writes wait for optbench merge")
     parser.addini("optbench_device", "default device for suites that say 'auto' or nothing",
                   default=None)
     parser.addini("optbench_baseline_dir", "directory of baseline files (relative to the rootdir)",
@@ -292,9 +220,21 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         prune_baselines=config.getoption("optbench_prune_baselines"),
         replicas=replicas,
         power=config.getoption("optbench_power"),
+        shard=_shard(config.getoption("optbench_shard")),
     )
 
 
+
+
+def _shard(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    from pytest_optbench.session.shards import ShardSpecError, parse_shard
+
+    try:
+        return parse_shard(text)
+    except ShardSpecError as exc:
+        raise pytest.UsageError(str(exc)) from None
 
 
 def _columns(text: str | None) -> tuple[str, ...] | None:

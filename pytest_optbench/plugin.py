@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_optbench import options as optbench_options, schedule
+from pytest_optbench import options as optbench_options, schedule, sharding
 from pytest_optbench.kinds import REGISTRY as KIND_REGISTRY
 from pytest_optbench.options import OPTIONS_KEY
 from pytest_optbench.suite_files import (SUITE_SUFFIXES, is_case, looks_like_suite,
                                          named_on_command_line, no_suite_hint)
 
 if TYPE_CHECKING:
-    from pytest_optbench.gate.baselines import WriteSummary
-    from pytest_optbench.gate.session import SessionResults
-    from pytest_optbench.report.files import ReportFiles
+    from pytest_optbench.session.conclude import Conclusion
+    from pytest_optbench.session.record import RunRecord
+    from pytest_optbench.session.writer import Written
 
 
 
@@ -45,6 +45,7 @@ def pytest_configure(config: pytest.Config) -> None:
         prepare_notes(config)
     config.addinivalue_line("markers", "optbench: a case collected from an optbench suite file")
     schedule.register(config)   # under xdist, cases run longest first by earlier durations
+    sharding.register(config, config.stash[OPTIONS_KEY].shard)
     for name, (_, description) in KIND_REGISTRY.items():
         config.addinivalue_line("markers", f"{name}: {description}")
     if not hasattr(config, "workerinput"):
@@ -87,13 +88,13 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector):
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """An xdist worker sends the case ids of the suites it collected to the controller."""
+    """An xdist worker sends what it collected (the suites' cases and claims, its shard) to the
+    controller, as a run record without cases: the cases travel with their reports."""
     workeroutput = getattr(session.config, "workeroutput", None)
-    if workeroutput is not None:
-        from pytest_optbench.collect import SUITE_CASES_KEY, SUITE_CLAIMS_KEY
+    if workeroutput is not None and session.config.stash.get(SUITE_COLLECTED, False):
+        from pytest_optbench.collect import collected_record
 
-        workeroutput["optbench_suite_cases"] = session.config.stash.get(SUITE_CASES_KEY, {})
-        workeroutput["optbench_suite_claims"] = session.config.stash.get(SUITE_CLAIMS_KEY, {})
+        workeroutput["optbench_record"] = collected_record(session.config).to_json()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -116,7 +117,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
 
 
 class OptbenchSession:
-    """Hooks of the controlling process: gather results, write files, print the tables.
+    """Hooks of the controlling process: gather the run record, then hand it to the session
+    stage (session/), which concludes, writes and says what it means.
 
     Registered only in the controller (never in an xdist worker), so that baselines and result
     files are written once, from the complete set of results.
@@ -126,29 +128,34 @@ class OptbenchSession:
         self.config = config
         self.options = config.stash[OPTIONS_KEY]
         # Created with the first optbench result: plain runs import nothing.
-        self.results: SessionResults | None = None
-        self.written: list[WriteSummary] = []
-        self.report: ReportFiles | None = None
+        self.record: RunRecord | None = None
+        self.parts: list[dict[str, Any]] = []   # xdist workers' payloads, as JSON
         self.selected = 0    # optbench cases selected to run, to say so when none of them did
-        self.write_failures: list[str] = []   # files the session could not write, and why
-        self.baseline_notes: list[str] = []   # unused entries, and what pruning did
-        self.claims: list[Any] = []           # ClaimVerdicts of the suites' claims
+        self.conclusion: Conclusion | None = None
+        self.written: Written | None = None
 
-    @pytest.hookimpl(trylast=True)
-    def pytest_collection_modifyitems(self, items) -> None:
+    @pytest.hookimpl(wrapper=True)
+    def pytest_collection_modifyitems(self, items):
+        # After every other plugin's selection, the shard's included (sharding.py).
+        yield
         self.selected = sum(1 for item in items if item.get_closest_marker("optbench"))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
-        self.selected = max(self.selected, sum(1 for i in ids if ".yaml::" in i or ".yml::" in i))
+        self.selected = max(self.selected, sum(1 for i in ids if is_case(i)))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node, error) -> None:
-        from pytest_optbench.collect import SUITE_CASES_KEY, SUITE_CLAIMS_KEY
+        payload = getattr(node, "workeroutput", {}).get("optbench_record")
+        if payload is not None:
+            self.parts.append(payload)
 
-        output = getattr(node, "workeroutput", {})
-        self.config.stash.setdefault(SUITE_CASES_KEY, {}).update(output.get("optbench_suite_cases", {}))
-        self.config.stash.setdefault(SUITE_CLAIMS_KEY, {}).update(output.get("optbench_suite_claims", {}))
+    def cases_record(self) -> RunRecord:
+        if self.record is None:
+            from pytest_optbench.session.record import RunRecord
+
+            self.record = RunRecord()
+        return self.record
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         data = getattr(report, "optbench", None)
@@ -164,196 +171,71 @@ class OptbenchSession:
         if data is not None:
             from pytest_optbench.gate.record import CaseResult
 
-            if self.results is None:
-                from pytest_optbench.gate.session import SessionResults
-
-                self.results = SessionResults()
-            self.results.add(CaseResult.from_json(data))
+            self.cases_record().add(CaseResult.from_json(data))
 
     def pytest_runtest_logstart(self, nodeid: str, location: Any) -> None:
         """Serially, before each case: the results so far and the case now running, so that a
         process that dies inside a step (os._exit, a segfault) leaves a partial results file
         that names it. Under xdist the controller outlives its workers and says it itself."""
-        if not self.options.json_path or not is_case(nodeid) \
+        path = self.options.json_path
+        if path is None or not is_case(nodeid) \
                 or self.config.pluginmanager.get_plugin("dsession") is not None:
             return
-        if self.results is None:
-            from pytest_optbench.gate.session import SessionResults
+        from pytest_optbench.session.record import INTERRUPTED
+        from pytest_optbench.session.writer import Written, write_results
 
-            self.results = SessionResults()
-        path = self.options.json_path
-        self._writing(f"results {path}", lambda: self.results.write_json(
-            path, complete=False, exitstatus=int(pytest.ExitCode.INTERRUPTED),
-            selected=self.selected, running=nodeid))
+        record = self._whole_record()
+        record.complete, record.exitstatus = False, INTERRUPTED
+        document = record.to_json(running=nodeid)
+        Written().guarded(f"results {path}", lambda: write_results(document, path))
+
+    def _whole_record(self) -> RunRecord:
+        """This process's results with what it and its xdist workers collected."""
+        from pytest_optbench.collect import collected_record
+        from pytest_optbench.session.merge import merge
+        from pytest_optbench.session.record import RunRecord
+
+        own = collected_record(self.config)
+        own.cases = self.cases_record().cases
+        own.selected = self.selected
+        return merge([own, *(RunRecord.from_json(part) for part in self.parts)])
+
+    def _ours(self) -> bool:
+        return self.record is not None or bool(self.selected) or self.options.enabled \
+            or self.config.stash.get(SUITE_COLLECTED, False)
 
     def pytest_sessionfinish(self, session: pytest.Session, exitstatus: int) -> None:
-        if self.results is None:
-            if not (self.selected or self.options.enabled
-                    or self.config.stash.get(SUITE_COLLECTED, False)):
-                return  # a plain pytest run: nothing of optbench's to say or write
-            from pytest_optbench.gate.session import SessionResults
+        if not self._ours():
+            return  # a plain pytest run: nothing of optbench's to say or write
+        from pytest_optbench.session.conclude import conclude
+        from pytest_optbench.session.writer import carry_out
 
-            self.results = SessionResults()  # empty, so the files say loudly that none ran
-        interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+        record = self._whole_record()
+        record.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
         # Complete: every selected case reported a result and nothing stopped the session.
-        complete = not interrupted and exitstatus != pytest.ExitCode.INTERNAL_ERROR \
-            and len(self.results.results) >= self.selected
-        # Each file is written on its own: one that fails (a full disk, a folder made
-        # read-only during the run, a lock held too long) never costs the others, and is one
-        # clear line at the end of the summary with a non-zero exit status.
-        results = self.results
-        self.claims = self._judge_claims()
-        if any(v.failed for v in self.claims) and exitstatus == pytest.ExitCode.OK:
-            exitstatus = pytest.ExitCode.TESTS_FAILED   # as the session will end
-        if (self.options.update_baselines or self.options.add_baselines) and not interrupted:
-            replace = self.options.update_baselines
-            self._writing("baselines", lambda: setattr(
-                self, "written", results.write_baselines(replace=replace)))
-        if results.results and not self.config.option.collectonly:
-            self._writing("baselines (pruning)", lambda: self._unused(int(exitstatus)))
-        if self.options.json_path:
-            json_path = self.options.json_path
-            claims = [v.to_json() for v in self.claims]
-            self._writing(f"results {json_path}", lambda: results.write_json(
-                json_path, complete=complete, exitstatus=int(exitstatus), selected=self.selected,
-                claims=claims))
-        if self.options.report_dir:
-            from pytest_optbench.contributions import contributions
-            from pytest_optbench.report.files import write_report
-
-            report_dir = self.options.report_dir
-            also = self.options.results_in_report
-            self._writing(f"report {report_dir}", lambda: setattr(self, "report", write_report(
-                results.results, report_dir, contributions(self.claims), complete=complete,
-                exitstatus=int(exitstatus), selected=self.selected, also=also)))
-        if getattr(session, "exitstatus", exitstatus) == pytest.ExitCode.OK and (
-                self.write_failures or any(v.failed for v in self.claims) or (self._unchecked() and not self.options.allow_unchecked
-                                        and not self.config.option.collectonly)):
-            session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-    def _judge_claims(self) -> list[Any]:
-        """The claims of every suite that ran, against this run's results."""
-        from pytest_optbench.collect import SUITE_CLAIMS_KEY
-
-        stored = self.config.stash.get(SUITE_CLAIMS_KEY, {})
-        if not any(stored.values()) or self.results is None:
-            return []
-        from pytest_optbench.gate.claims import Claim
-        from pytest_optbench.gate.claims import judge
-
-        claims = [Claim.from_json(c) for suite_file in sorted(stored) for c in stored[suite_file]]
-        return judge(claims, self.results.results)
-
-    def _unused(self, exitstatus: int) -> None:
-        """Say which stored entries no case uses; remove them where pruning was asked for and
-        the run allows it (a refusal fails the session)."""
-        from pytest_optbench.collect import SUITE_CASES_KEY
-        from pytest_optbench.gate.unused import find_unused, prune
-
-        results = self.results.results if self.results else []
-        known = self.config.stash.get(SUITE_CASES_KEY, {})
-        unused = find_unused(results, lambda suite_file: set(known[suite_file])
-                             if suite_file in known else None)
-        for entry in unused:
-            if not self.options.prune_baselines:
-                self.baseline_notes.append(entry.describe())
-                continue
-            pruned, line = prune(entry, results, exitstatus)
-            (self.baseline_notes if pruned else self.write_failures).append(line)
-        if self.options.prune_baselines and not unused:
-            self.baseline_notes.append("baselines: no unused entries to prune")
-
-    def _unchecked(self) -> bool:
-        """Selected cases exist, but none ran, or those that ran expected stored baselines and
-        met none: a CI gate must not read that as a pass."""
-        from pytest_optbench.gate.record import Outcome, Status
-
-        results = self.results.results if self.results else []
-        ran = [r for r in results if r.status not in (Outcome.SKIPPED, Outcome.NOT_TIMED)]
-        if not ran:
-            return bool(self.selected or results)
-        if any(r.update for r in ran) or any(row.compared for r in ran for row in r.rows):
-            return False
-        return any(row.status in (Status.NOT_COMPARABLE, Status.MISSING, Status.STALE_CONFIG)
-                   for r in ran for row in r.rows)
-
-    def _writing(self, what: str, write: Any) -> None:
-        from pytest_optbench.gate.baselines import BaselineFileError, LockTimeout
-
-        try:
-            write()
-        except (OSError, BaselineFileError, LockTimeout, ValueError) as exc:
-            cause = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-            where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
-            self.write_failures.append(f"NOT WRITTEN: {what}{where}: {cause}")
+        record.complete = not record.interrupted and exitstatus != pytest.ExitCode.INTERNAL_ERROR \
+            and len(record.cases) >= self.selected
+        record.exitstatus = int(exitstatus)
+        collect_only = bool(self.config.option.collectonly)
+        self.conclusion = conclude(record, self.options, collect_only=collect_only)
+        self.written = carry_out(self.conclusion, self.options)
+        if getattr(session, "exitstatus", exitstatus) in (pytest.ExitCode.OK,
+                                                          pytest.ExitCode.NO_TESTS_COLLECTED):
+            session.exitstatus = self.conclusion.exitstatus
 
     def pytest_terminal_summary(self, terminalreporter, exitstatus: int) -> None:
-        if self.results is None or self.config.option.collectonly:
+        if self.conclusion is None or self.written is None or self.config.option.collectonly:
             return
-        if not self.results.results and terminalreporter.stats.get("error"):
+        if not self.conclusion.record.cases and terminalreporter.stats.get("error"):
             return  # the collection errors above say what went wrong; no run to judge
-        from pytest_optbench.contributions import notes, sections
-        from pytest_optbench.report.table import (render_section, render_table, run_warnings,
-                                                  summary_line)
+        from pytest_optbench.session.summary import summary_lines
 
-        writer = terminalreporter
-        results = self.results.results
-        writer.write_sep("=", "optbench")
-        if not results and not self.config.stash.get(SUITE_COLLECTED, False):
-            writer.write_line(no_suite_hint(self.config), red=True, bold=True)
+        terminalreporter.write_sep("=", "optbench")
+        if not self.conclusion.record.cases and not self.config.stash.get(SUITE_COLLECTED, False):
+            terminalreporter.write_line(no_suite_hint(self.config), red=True, bold=True)
             return
-        texts = (render_table(results, verbose=self.options.verbose > 0,
-                              columns=self.options.columns),
-                 *(render_section(section) for section in sections(results)
-                   if section.terminal or self.options.verbose > 0),
-                 *notes(results), summary_line(results))
-        for text in texts if results else ():  # with no result, the warning below says it all
-            if text:
-                writer.write_line(text)
-        if self.claims:
-            from pytest_optbench.report.claims import claims_section
-
-            writer.write_line(render_section(claims_section(self.claims)[0]))
-        for verdict in self.claims:
-            if verdict.failed:
-                writer.write_line(f"CLAIM FAILED: {verdict.explanation()}", red=True, bold=True)
-        for warning in run_warnings(results, self.selected):
-            writer.write_line(warning, red=True, bold=True)
-        if self.options.update_baselines or self.options.add_baselines:
-            self._report_writes(writer, exitstatus)
-        for note in self.baseline_notes:
-            writer.write_line(note, yellow=True)
-        if self.options.json_path and not any(f.startswith("NOT WRITTEN: results")
-                                              for f in self.write_failures):
-            writer.write_line(f"results written to {self.options.json_path}")
-        for failure in self.write_failures:
-            writer.write_line(failure, red=True, bold=True)
-        if self.report is not None:
-            writer.write_line(self.report.describe())
-            if self.report.note:
-                writer.write_line(self.report.note, yellow=True)
-
-    def _report_writes(self, writer, exitstatus: int) -> None:
-        if exitstatus == pytest.ExitCode.INTERRUPTED:
-            writer.write_line("baselines NOT written: the run was interrupted; "
-                              "the files are unchanged")
-            return
-        for summary in self.written:
-            kept = ", kept as stored" if self.options.add_baselines else ""
-            writer.write_line(f"baselines {summary.path}: {len(summary.added)} added, "
-                              f"{len(summary.updated)} updated, "
-                              f"{len(summary.unchanged)} unchanged{kept}")
-            if summary.updated:
-                # The table above shows their old and new values, status "accepted".
-                writer.write_line("  updated: " + ", ".join(summary.updated))
-        _, refused = self.results.recordable() if self.results else ([], [])
-        for result in refused:
-            from pytest_optbench.gate.record import Outcome
-
-            why = "diverged" if result.divergence else \
-                f"not timed: {result.reason}" if result.status is Outcome.NOT_TIMED else \
-                "raised an error"
-            writer.write_line(f"not recorded: {result.case} ({why})")
+        for text, markup in summary_lines(self.conclusion, self.written, self.options):
+            terminalreporter.write_line(text, **markup)
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from pytest_optbench.gate.checks import BaselineView, check_case, failure_messag
 from pytest_optbench.gate.record import BaselineState, CaseResult, Outcome, Row, Status
 from pytest_optbench.kinds import kind
 from pytest_optbench.kinds.base import CaseTrouble, Measured
-from pytest_optbench.options import OptbenchOptions
+from pytest_optbench.settings import OptbenchOptions
 from pytest_optbench.suite.cases import Case, config_hash
 
 

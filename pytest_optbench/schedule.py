@@ -43,6 +43,15 @@ def read_durations(config: Any) -> dict[str, float]:
     return valid_durations(cache.get(CACHE_KEY, {}))
 
 
+def durations_of(config: Any) -> dict[str, float]:
+    """The durations this process goes by: an xdist worker's, as the controller sent them;
+    otherwise those in pytest's cache."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is not None:
+        return valid_durations(workerinput.get(WORKERINPUT_KEY))
+    return read_durations(config)
+
+
 def merged(stored: dict[str, float], timed: dict[str, float]) -> dict[str, float]:
     """This run's times over the stored ones; cases not run this time are kept (a run of a
     selection must not forget the rest), the oldest dropped beyond KEPT."""
@@ -103,7 +112,10 @@ class DurationKeeper:
 
     def pytest_sessionfinish(self) -> None:
         cache = getattr(self.config, "cache", None)
-        if not self.timed or cache is None:
+        if not self.timed or cache is None or self.config.getoption("optbench_shard", None):
+            # The shards of one run must all plan from the same durations (sharding.py): a
+            # shard run after another on this machine would otherwise plan from the first
+            # one's times and keep cases the first already ran, or none of them.
             return
         try:
             cache.set(CACHE_KEY, merged(read_durations(self.config), self.timed))

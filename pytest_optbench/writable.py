@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_optbench.options import OptbenchOptions
+from pytest_optbench.settings import OptbenchOptions
 
 
 def check_outputs(options: OptbenchOptions) -> None:

@@ -78,3 +78,28 @@ optimizers:
 problems:
   booth: {function: booth}
 """
+
+# Six cases and a claim, for shards and merges.
+SHARDED = """\
+optbench: 1
+suite: sharded
+seeds: [0, 1]
+defaults:
+  starts: 8
+  steps: 120
+  converge: {criterion: distance, tol: 1e-2}
+optimizers:
+  fast: {class: SGD, lr: 0.02}
+  slow: {class: SGD, lr: 0.0005}
+  adam: {class: Adam, lr: 0.1}
+problems:
+  booth: {function: booth}
+  himmelblau: {function: himmelblau, steps: 80}
+claims:
+  fast-wins:
+    says: "the larger step gets lower"
+    problem: booth
+    measure: final_loss
+    better: fast
+    than: slow
+"""

@@ -17,7 +17,6 @@ from typing import Any
 
 from pytest_optbench.gate.baseline_schema import _short
 from pytest_optbench.gate.record import Outcome, Status
-from pytest_optbench.gate.session import RESULTS_FORMAT
 
 # Fields of a case and of a row, with the types they hold (None is always allowed, where
 # the field is optional).
@@ -31,6 +30,9 @@ _ROW_TEXT = ("case", "limit", "detail", "unit", "ungated", "powerless")
 
 
 NON_FINITE = ("inf", "-inf", "nan")
+# The results document's format: a reader refuses any other, a newer one with a hint to upgrade.
+# Fields added since (suites, shard, merged_from, missing, interrupted) are optional.
+RESULTS_FORMAT = 1
 
 
 class ResultsFileError(ValueError):
@@ -87,7 +89,46 @@ def check_results(data: Any, path: Path) -> dict[str, Any]:
         raise ResultsFileError(f"{path}: cases: found {_short(cases)}; expected a list of cases")
     for index, case in enumerate(cases):
         _check_case(path, index, case)
+    _check_run(path, data)
     return data
+
+
+def _check_run(path: Path, data: dict[str, Any]) -> None:
+    """The run's own fields: what was selected, the suites' case lists, the shard."""
+    def fail(field: str, found: Any, expected: str) -> None:
+        raise ResultsFileError(f"{path}: {field}: found {_short(found)}; expected {expected}")
+
+    for field in ("complete", "interrupted"):
+        if data.get(field) is not None and type(data[field]) is not bool:
+            fail(field, data[field], "true or false")
+    for field in ("selected", "exitstatus"):
+        if data.get(field) is not None and type(data[field]) is not int:
+            fail(field, data[field], "a whole number")
+    for field in ("claims", "missing"):
+        if not isinstance(data.get(field, []), list):
+            fail(field, data[field], "a list")
+    if not all(isinstance(text, str) for text in data.get("missing", [])):
+        fail("missing", data["missing"], "a list of lines of text")
+    suites = data.get("suites", {})
+    if not isinstance(suites, dict):
+        fail("suites", suites, "a mapping of suite files to their cases")
+    for name, suite in suites.items():
+        if not isinstance(suite, dict) or not isinstance(suite.get("version"), str) \
+                or not _texts(suite.get("cases")) or not isinstance(suite.get("claims", []), list):
+            fail(f"suites.{name}", suite, "the suite's cases (a list of ids), claims and version")
+    shards = ([data["shard"]] if data.get("shard") is not None else []) + \
+        list(data.get("merged_from") or [])
+    for shard in shards:
+        if not isinstance(shard, dict) or type(shard.get("index")) is not int \
+                or type(shard.get("count")) is not int or not isinstance(shard.get("plan"), str) \
+                or not isinstance(shard.get("sizes"), list) \
+                or not all(type(n) is int for n in shard["sizes"]):
+            fail("shard", shard, "a shard as --optbench-shard writes it (index, count, plan, "
+                                 "sizes)")
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
 
 
 # Larger than any results file a session writes: not read to be identified.

@@ -19,7 +19,7 @@ from pytest_optbench.suite.problem_kind import ValidProblem, GroupRule, ProblemK
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-    from pytest_optbench.options import OptbenchOptions
+    from pytest_optbench.settings import OptbenchOptions
     from pytest_optbench.report.plots import Style
     from pytest_optbench.suite.cases import Case
 

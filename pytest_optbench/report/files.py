@@ -9,8 +9,8 @@ from typing import Any, Sequence
 
 from pytest_optbench.gate.baselines import atomic_write, compact_dumps
 from pytest_optbench.gate.record import CaseResult
-from pytest_optbench.gate.session import results_document
 from pytest_optbench.report.section import Contributions
+from pytest_optbench.report.table import run_warnings
 
 PLOTS_MISSING = ("Plots need matplotlib: pip install 'pytest-optbench[plot]'. The tables, "
                  "report.md and results.json do not.")
@@ -28,14 +28,15 @@ class ReportFiles:
         return f"report written to {self.folder}: {', '.join(self.files[:3])}{plots}"
 
 
-def write_report(results: Sequence[CaseResult], folder: Path,
-                 contributions: Contributions = Contributions(), complete: bool = True,
-                 exitstatus: int = 0, document: dict[str, Any] | None = None,
-                 selected: int | None = None, also: frozenset[str] = frozenset()) -> ReportFiles:
-    """Write every file of the report; `document` reuses a results file read back; `also`:
-    names in the folder the session itself wrote (its --optbench-json file)."""
-    if document is not None:
-        selected = document.get("selected")
+def write_report(results: Sequence[CaseResult], folder: Path, contributions: Contributions,
+                 document: dict[str, Any], warnings: Sequence[str] | None = None,
+                 also: frozenset[str] = frozenset()) -> ReportFiles:
+    """Write every file of the report. `document`: the run's results file, copied in as
+    results.json; `warnings`: what the run's conclusion says must not look like a pass (by
+    default, what the results alone say); `also`: names in the folder the session itself
+    wrote (its --optbench-json file)."""
+    if warnings is None:
+        warnings = run_warnings(results, document.get("selected"))
     from pytest_optbench.report.html import html_report
     from pytest_optbench.report.markdown import markdown_report
 
@@ -46,7 +47,7 @@ def write_report(results: Sequence[CaseResult], folder: Path,
     folder.mkdir(parents=True, exist_ok=True)
     report = ReportFiles(folder)
     atomic_write(folder / "results.json",
-                 compact_dumps(document or results_document(results, complete, exitstatus, selected)))
+                 compact_dumps(document))
     try:
         from pytest_optbench.report.plots import draw_all
     except ImportError:
@@ -57,9 +58,9 @@ def write_report(results: Sequence[CaseResult], folder: Path,
     atomic_write(folder / "report.md", markdown_report(
         results, sections, plots_note=report.note or ("Plots: see index.html beside this file."
                                                       if report.plots else ""),
-        selected=selected))
+        warnings=warnings))
     atomic_write(folder / "index.html", html_report(results, sections, report.plots, folder,
-                                                    plots_note=report.note, selected=selected))
+                                                    plots_note=report.note, warnings=warnings))
     report.files = ["report.md", "results.json", "index.html"] + [name for _, name in report.plots]
     record(folder, report.files)
     return report

@@ -10,8 +10,8 @@ from typing import Sequence
 from pytest_optbench.gate.record import CaseResult
 from pytest_optbench.report.columns import PER_SEED
 from pytest_optbench.report.section import Section
-from pytest_optbench.report.table import (DETAIL, HEADERS, first_run_lines, run_warnings, split_cells,
-                                          summary_line)
+from pytest_optbench.report.table import (DETAIL, HEADERS, device_line, first_run_lines,
+                                          run_warnings, split_cells, summary_line)
 
 STYLE = """
 body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1600px; padding: 0 1rem; color: #222; }
@@ -57,10 +57,11 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], status_column:
 def html_report(results: Sequence[CaseResult], sections: Sequence[Section],
                 plots: Sequence[tuple[str, str]], folder: Path,
                 title: str = "optbench report", plots_note: str = "",
-                selected: int | None = None) -> str:
+                warnings: Sequence[str] | None = None) -> str:
     parts = [f"<h1>{html.escape(title)}</h1>", f"<p><b>{html.escape(summary_line(results))}</b></p>"]
-    parts += [f'<p class="warning">{html.escape(w)}</p>' for w in run_warnings(results, selected)]
+    parts += [f'<p class="warning">{html.escape(w)}</p>' for w in (run_warnings(results) if warnings is None else warnings)]
     parts += [f'<p class="warning">{html.escape(w)}</p>' for w in first_run_lines(results)]
+    parts += [f'<p class="note">{html.escape(line)}</p>' for line in [device_line(results)] if line]
     # Where the figures are, on a page whose failing rows may fill the first screens.
     links = [("checks", "Checks")] + ([("plots", f"Plots ({len(plots)})")] if plots else []) + \
         [(f"section-{i}", section.title) for i, section in enumerate(sections)]

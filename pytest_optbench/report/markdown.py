@@ -8,8 +8,9 @@ from typing import Any, Sequence
 
 from pytest_optbench.gate.record import CaseResult, Outcome
 from pytest_optbench.report.section import Section
-from pytest_optbench.report.table import (DETAIL, HEADERS, TableCase, first_run_lines, run_warnings,
-                                          split_cells, summary_line)
+from pytest_optbench.report.table import (DETAIL, HEADERS, TableCase, device_line,
+                                          first_run_lines, run_warnings, split_cells,
+                                          summary_line)
 
 NOTABLE_FIRST_LIMIT = 200   # rows listed in the open; the rest go under a <details> fold
 
@@ -73,8 +74,8 @@ def markdown_table(results: Sequence[TableCase]) -> str:
 
 def markdown_report(results: Sequence[CaseResult], sections: Sequence[Section] = (),
                     title: str = "optbench", plots_note: str = "",
-                    selected: int | None = None) -> str:
-    warnings = run_warnings(results, selected)
+                    warnings: Sequence[str] | None = None) -> str:
+    warnings = run_warnings(results) if warnings is None else warnings
     lines = [f"## {_escape(title)}", "", f"**{_escape(summary_line(results))}**", ""]
     for warning in warnings:
         lines += ["> [!WARNING]", f"> {_escape_line(warning)}", ""]
@@ -93,6 +94,9 @@ def markdown_report(results: Sequence[CaseResult], sections: Sequence[Section] =
         lines += [f"<sub>{_escape(note)}</sub>" for note in section.notes]
         lines += [""] if section.notes else []
     environments = sorted({_environment(r.provenance) for r in results if r.provenance})
+    devices = device_line(results)
+    if devices:
+        lines += ["<sub>" + _escape(devices) + "</sub>", ""]
     if environments:
         lines += ["<sub>" + _escape("; ".join(environments)) + "</sub>", ""]
     if plots_note:

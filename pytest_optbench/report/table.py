@@ -107,6 +107,20 @@ def first_run_lines(results: Sequence[TableCase]) -> list[str]:
     return lines
 
 
+def device_line(results: Sequence[CaseResult]) -> str:
+    """Which device the cases ran on, where they ran on more than one (xdist workers spread over
+    several GPUs): '24 cases by device: cuda:0 12 (adam, sgd, ...), cuda:1 12 (...)'."""
+    by_device: dict[str, list[str]] = {}
+    for result in results:
+        if result.device:
+            by_device.setdefault(result.device, []).append(result.case)
+    if len(by_device) < 2:
+        return ""
+    parts = [f"{device} {len(cases)} ({', '.join(cases[:3])}{', ...' if len(cases) > 3 else ''})"
+             for device, cases in sorted(by_device.items())]
+    return f"{sum(map(len, by_device.values()))} cases by device: " + ", ".join(parts)
+
+
 def per_seed_text(result: TableCase, row: Row) -> str:
     values = result.metrics.get(row.metric)
     if not values or isinstance(values[0], list):

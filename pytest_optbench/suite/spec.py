@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal, Mapping, TypeVar, Union
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from pytest_optbench.devices import DEVICE_PATTERN
+from pytest_optbench.suite.device_request import DEVICE_PATTERN
 from pytest_optbench.gate.expectations import Expectation, StrictModel
 from pytest_optbench.suite.errors import Finding, did_you_mean, describe, one_of
 from pytest_optbench.suite.loader import Document, KeyPath, dotted

@@ -90,3 +90,18 @@ def test_errors_in_a_claim_are_located(pytester, extra, better, line):
     result = pytester.runpytest("claimed.yaml", "-p", "no:cacheprovider")  # collection only
     result.stdout.fnmatch_lines([line])
     assert result.ret == pytest.ExitCode.INTERRUPTED
+
+
+def test_a_report_redrawn_from_a_results_file_judges_its_claims_again(pytester, capsys):
+    from pytest_optbench.cli import main
+
+    suite(pytester, better="slow", than="fast", says="the smaller step gets lower")
+    pytester.runpytest("claimed.yaml", "--optbench-json", "out.json",
+                       "--optbench-update-baselines", "-p", "no:cacheprovider")
+    assert main(["report", str(pytester.path / "out.json"),
+                 "--out", str(pytester.path / "again")]) == 0
+    capsys.readouterr()
+    markdown = (pytester.path / "again" / "report.md").read_text()
+    assert "fast-wins" in markdown and "contradicted" in markdown
+    redrawn = json.loads((pytester.path / "again" / "results.json").read_text())
+    assert [c["verdict"] for c in redrawn["claims"]] == ["contradicted"]

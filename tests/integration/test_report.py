@@ -88,13 +88,15 @@ def test_compare_in_markdown(reported, capsys):
 
 def test_without_matplotlib_everything_else_is_written(pytester, monkeypatch, tmp_path):
     from pytest_optbench.report.files import write_report
+    from pytest_optbench.report.section import Contributions
 
     monkeypatch.setitem(sys.modules, "matplotlib", None)
     monkeypatch.delitem(sys.modules, "pytest_optbench.report.plots", raising=False)
     pytester.makefile(".yaml", tiny=TINY)
     pytester.runpytest("tiny.yaml", "--optbench-json", "out.json")
-    cases = json.loads((pytester.path / "out.json").read_text())["cases"]
-    report = write_report([CaseResult.from_json(case) for case in cases], tmp_path)
+    document = json.loads((pytester.path / "out.json").read_text())
+    report = write_report([CaseResult.from_json(case) for case in document["cases"]], tmp_path,
+                          Contributions(), document)
     assert sorted(p.name for p in tmp_path.iterdir()) == [".optbench-report", "index.html", "report.md",
                                                          "results.json"]
     assert "pip install 'pytest-optbench[plot]'" in report.note

@@ -82,7 +82,7 @@ def test_a_step_with_the_alarm_signal_blocked_still_times_out_and_the_session_go
 
 
 def options(**fields):
-    from pytest_optbench.options import OptbenchOptions
+    from pytest_optbench.settings import OptbenchOptions
 
     fields.setdefault("update_baselines", False)
     return OptbenchOptions(enabled=True, cli_device=None, ini_device=None, baseline_dir=Path("b"),
@@ -90,7 +90,7 @@ def options(**fields):
 
 
 def test_every_case_has_a_limit_by_default_and_each_setting_overrides_the_next():
-    from pytest_optbench.options import DEFAULT_CASE_TIMEOUT
+    from pytest_optbench.settings import DEFAULT_CASE_TIMEOUT
 
     assert options().time_limit_for(None) == (DEFAULT_CASE_TIMEOUT,
                                               "the default limit; set optbench_timeout")

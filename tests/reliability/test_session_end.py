@@ -11,7 +11,7 @@ import pytest
 from suite_texts import TINY
 
 from pytest_optbench.gate.record import CaseResult
-from pytest_optbench.gate.session import results_document
+from pytest_optbench.session.record import RunRecord
 from pytest_optbench.gate.baselines import dumps
 
 
@@ -94,5 +94,7 @@ def test_non_finite_numbers_reach_the_results_file_as_names():
                         optimizer_class="mypkg:Open", config_hash="h",
                         config={"optimizer": {"hyperparameters": {"clip": math.inf}}}, expect={},
                         does_not_converge=None, baseline_file="b.json", update=False)
-    text = dumps(results_document([result], True, 0))
+    record = RunRecord()
+    record.add(result)
+    text = dumps(record.to_json())
     assert '"clip": "inf"' in text and json.loads(text)["reported"] == 1

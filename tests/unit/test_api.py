@@ -42,15 +42,13 @@ problems:
 def recorded_booth(baseline_dir):
     """Adam on Booth's function, its baseline recorded in `baseline_dir`."""
     from pytest_optbench.api import build_suite
-    from pytest_optbench.gate.session import SessionResults
+    from pytest_optbench.gate.recording import write_baselines
     from pytest_optbench.suite.loader import load_text
 
     case = build_suite(load_text(BOOTH, "s.yaml"), "s").cases[0]
     recorded = run_case(case, baseline_dir=baseline_dir, device="cpu", update_baselines=True)
     assert recorded.result.details["isolation"] == "shared-tensor"
-    session = SessionResults()
-    session.add(recorded.result)
-    session.write_baselines()
+    write_baselines([recorded.result])
     return case
 
 

@@ -5,7 +5,7 @@ import textwrap
 from pytest_optbench import Outcome, run_case
 from pytest_optbench.api import build_suite
 from pytest_optbench.gate.record import CaseResult, Row, Status
-from pytest_optbench.gate.session import SessionResults
+from pytest_optbench.gate.recording import write_baselines
 from pytest_optbench.report.detection import power_notes, power_sections, weakest_optimizers
 from pytest_optbench.suite.loader import load_text
 
@@ -22,10 +22,8 @@ SUITE = textwrap.dedent("""\
 
 def test_a_smooth_case_detects_a_tenth_of_a_percent(tmp_path):
     case = build_suite(load_text(SUITE, "s.yaml"), "s").cases[0]
-    session = SessionResults()
-    session.add(run_case(case, baseline_dir=tmp_path, device="cpu",
-                         update_baselines=True).result)
-    session.write_baselines()
+    write_baselines([run_case(case, baseline_dir=tmp_path, device="cpu",
+                              update_baselines=True).result])
     checked = run_case(case, baseline_dir=tmp_path, device="cpu", power=True)
     assert checked.result.status is Outcome.PASSED   # the measurement never fails the case
     power = checked.result.details["power"]

@@ -14,7 +14,7 @@ from pytest_optbench.kinds.base import (ValidProblem, Figures, GroupRule, KindDe
                                         Replicated)
 
 if TYPE_CHECKING:
-    from pytest_optbench.options import OptbenchOptions
+    from pytest_optbench.settings import OptbenchOptions
     from pytest_optbench.report.plots import Style
     from pytest_optbench.report.section import Section
     from pytest_optbench.suite.build import BuildContext

@@ -13,7 +13,7 @@ from pytest_optbench.kinds.contracts.metrics import METRICS
 from pytest_optbench.kinds.contracts.spec import ContractsFields
 
 if TYPE_CHECKING:
-    from pytest_optbench.options import OptbenchOptions
+    from pytest_optbench.settings import OptbenchOptions
     from pytest_optbench.report.section import Section
     from pytest_optbench.suite.build import BuildContext
     from pytest_optbench.suite.cases import Case, OptimizerConfig

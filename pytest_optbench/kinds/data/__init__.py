@@ -13,7 +13,7 @@ from pytest_optbench.kinds.data.spec import DataFields
 
 if TYPE_CHECKING:
     from pytest_optbench.kinds.data.runner import DeviceData
-    from pytest_optbench.options import OptbenchOptions
+    from pytest_optbench.settings import OptbenchOptions
     from pytest_optbench.report.plots import Style
     from pytest_optbench.suite.build import BuildContext
     from pytest_optbench.suite.cases import Case

@@ -14,7 +14,7 @@ from pytest_optbench.kinds.step_time.validation import validate_step_time_proble
 from pytest_optbench.kinds.step_time.spec import StepTimeFields
 
 if TYPE_CHECKING:
-    from pytest_optbench.options import OptbenchOptions
+    from pytest_optbench.settings import OptbenchOptions
     from pytest_optbench.report.plots import Style
     from pytest_optbench.suite.build import BuildContext
     from pytest_optbench.suite.cases import Case, OptimizerConfig

@@ -1,7 +1,7 @@
 """What must not read as a pass: no case ran, or fewer cases reported than were selected."""
 
 from pytest_optbench.gate.record import CaseResult, Outcome, Row, Status
-from pytest_optbench.gate.session import results_document
+from pytest_optbench.session.record import RunRecord
 from pytest_optbench.report.table import run_warnings
 
 
@@ -21,8 +21,10 @@ def test_fewer_results_than_selected_cases_is_an_incomplete_run():
 
 
 def test_the_results_document_counts_what_ran():
-    document = results_document([_case(0), _case(1, Outcome.ERROR), _case(2, Outcome.SKIPPED)],
-                                complete=False, exitstatus=1, selected=4)
+    record = RunRecord(selected=4, complete=False, exitstatus=1)
+    for case in (_case(0), _case(1, Outcome.ERROR), _case(2, Outcome.SKIPPED)):
+        record.add(case)
+    document = record.to_json()
     assert document["reported"] == 3 and document["selected"] == 4
     assert document["counts"] == {"error": 1, "passed": 1, "skipped": 1}
     assert document["complete"] is False
