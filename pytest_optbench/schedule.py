@@ -94,8 +94,13 @@ class DurationKeeper:
     """The controller's hooks: each case's duration into pytest's cache at the end of the run,
     and the stored ones to every xdist worker at its start."""
 
-    def __init__(self, config: pytest.Config):
+    def __init__(self, config: pytest.Config, keep: bool = True):
+        """`keep`: write this run's durations to the cache at its end. A shard does not: the
+        shards of one run must all plan from the same durations (sharding.py), and a shard run
+        after another on this machine would otherwise plan from the first one's times and keep
+        cases the first already ran, or none of them."""
         self.config = config
+        self.keep = keep
         self.timed: dict[str, float] = {}     # case node id -> seconds its call took
         self.stored: dict[str, float] | None = None
 
@@ -112,10 +117,7 @@ class DurationKeeper:
 
     def pytest_sessionfinish(self) -> None:
         cache = getattr(self.config, "cache", None)
-        if not self.timed or cache is None or self.config.getoption("optbench_shard", None):
-            # The shards of one run must all plan from the same durations (sharding.py): a
-            # shard run after another on this machine would otherwise plan from the first
-            # one's times and keep cases the first already ran, or none of them.
+        if not self.timed or cache is None or not self.keep:
             return
         try:
             cache.set(CACHE_KEY, merged(read_durations(self.config), self.timed))
@@ -128,7 +130,8 @@ class DurationKeeper:
 def register(config: pytest.Config) -> None:
     workerinput = getattr(config, "workerinput", None)
     if workerinput is None:
-        config.pluginmanager.register(DurationKeeper(config), "optbench-durations")
+        keep = not config.getoption("optbench_shard", None)
+        config.pluginmanager.register(DurationKeeper(config, keep), "optbench-durations")
     else:
         durations = valid_durations(workerinput.get(WORKERINPUT_KEY))
         config.pluginmanager.register(WorkerOrder(durations), "optbench-worker-order")
