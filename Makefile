@@ -48,7 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_step_time.py
 	@if [ -d "$(DATA)/FashionMNIST/raw" ]; then $(BIN)/python benchmarks/bench_data_loop.py --data-dir $(DATA); fi
 
-# Measured tolerances (README, "Measured tolerances"). portability: the shipped deterministic
+# Measured tolerances (docs/gate-and-baselines.md, "Measured tolerances"). portability: the shipped deterministic
 # suites recorded once, then checked on the scalar and vector kernel paths, 1 and 2 threads and
 # 2 xdist workers (about 25 minutes on 2 cores). injected-bugs: one-line bugs in torch.optim and
 # the third-party classes against the shipped suites, with fixed tolerances and with envelopes.
@@ -77,7 +77,7 @@ articles: $(STAMP)
 # The GPU check (benchmarks/gpu_check.py): every GPU measurement in one run, on a CUDA machine.
 # gpu-data and gpu-wheels prepare what travels there in git-ignored folders (.data: the MNIST
 # and Fashion-MNIST .gz files and a CIFAR-10 subset; .whl: the packages such a machine lacks),
-# within the 64 MiB that may travel. On the machine, see README "The GPU check".
+# within the 64 MiB that may travel. On the machine, see docs/figures.md, "The GPU check".
 GPU_WHEELS := pydantic==2.14.4 pydantic-core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5
 gpu-wheels: $(STAMP)
 	$(BIN)/python -m pip download --no-deps --only-binary=:all: --python-version 3.12 \

@@ -64,6 +64,21 @@ def build_parser() -> argparse.ArgumentParser:
     accept.add_argument("--baseline-dir", type=Path,
                         help="write the baseline files here (default: where the shards' jobs "
                              "kept them)")
+    validate = commands.add_parser(
+        "validate", help="check suite files without training (for pre-commit)",
+        description="Run every check a collection makes of each suite file, under every tier "
+                    "it names, without training: the YAML, the fields, the optimizers "
+                    "(imported and built on a trial tensor), the problems and the claims. "
+                    "Exit 0 when every file is valid, 1 when a file has errors (each one is "
+                    "listed), 2 when a file cannot be read.")
+    validate.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    validate.add_argument("--dataset-folder", action="append", default=[], metavar="NAME",
+                          help="a dataset the suites read from an ImageFolder copy "
+                               "(--optbench-dataset-folder NAME=PATH in a run); repeatable")
+    schema = commands.add_parser(
+        "schema", help="print the JSON Schema of suite files",
+        description="Print the JSON Schema of suite files, for an editor or a validator.")
+    schema.add_argument("--out", type=Path, help="write it to this file instead")
     init = commands.add_parser(
         "init", help="copy a shipped suite and its baselines into a project",
         description="Copy a suite that ships with pytest-optbench to suites/NAME.yaml and its "
@@ -103,6 +118,10 @@ def run_compare(args: argparse.Namespace) -> int:
         if table:
             print(table)
         print(summary)
+    rules = sorted({case.rule for case in compared if case.rule})
+    for rule in rules:
+        judged = sum(1 for case in compared if case.rule == rule)
+        print(f"judged by {rule}: {judged} cases" if len(rules) > 1 else f"judged by {rule}")
     reasons = not_passable(compared)
     for reason in reasons:
         print(reason)
@@ -164,6 +183,24 @@ def main(argv: list[str] | None = None) -> int:
             return accept_command(args.results, args.baseline_dir)
         if args.command == "init":
             return run_init(args)
+        if args.command == "validate":
+            from pytest_optbench.validate import validate_command
+
+            return validate_command(args.files, args.dataset_folder)
+        if args.command == "schema":
+            from pytest_optbench.schema import SCHEMA_FILE
+
+            if args.out is None:
+                print(SCHEMA_FILE.read_text(), end="")
+                return 0
+            try:
+                args.out.write_text(SCHEMA_FILE.read_text())
+            except OSError as exc:
+                print(f"error: {args.out}: cannot be written ({exc.strerror or exc})",
+                      file=sys.stderr)
+                return 2
+            print(f"wrote {args.out}")
+            return 0
     except BrokenPipeError:
         import os
 

@@ -46,6 +46,8 @@ class SuiteFile(pytest.File):
         # and that a shard is missing; xdist workers send theirs to the controller.
         from pytest_optbench.session.record import SuiteInfo
 
+        if suite.tiers:
+            self.config.stash.setdefault(TIERED_KEY, {})[suite.file] = (self.path, suite.tiers)
         self.config.stash.setdefault(SUITES_KEY, {})[suite.file] = SuiteInfo.of(
             suite.file, [(case.case_id, case.config_hash) for case in suite.cases],
             [claim.to_json() for claim in suite.claims])
@@ -82,6 +84,31 @@ SUITE_NAMES_KEY = pytest.StashKey[dict]()
 SUITES_KEY = pytest.StashKey[dict]()
 # The shard this process keeps (session.record.ShardInfo), set by sharding.py.
 SHARD_KEY = pytest.StashKey[Any]()
+# Suite file as shown -> (its path, the tiers it names), for the suites that have tiers.
+TIERED_KEY = pytest.StashKey[dict]()
+
+
+def case_ids_in_every_tier(config: pytest.Config, suite_file: str) -> set[str]:
+    """Every case id the suite has under any of its tiers or none: a tier that leaves cases
+    out (a costly contract on a CPU) does not make their baseline entries unused. Built only
+    when an entry looks unused, since it builds the suite once per tier."""
+    import dataclasses
+
+    from pytest_optbench.suite.build import NO_TIER
+
+    tiered: dict[str, Any] = config.stash.get(TIERED_KEY, {})
+    if suite_file not in tiered:
+        return set()
+    path, tiers = tiered[suite_file]
+    options = config.stash[OPTIONS_KEY]
+    found: set[str] = set()
+    for tier in (NO_TIER, *tiers):
+        try:
+            suite = build(path, suite_file, dataclasses.replace(options, tier=tier))
+        except SuiteError:
+            continue   # a tier this machine cannot build: its cases are not counted
+        found |= {case.case_id for case in suite.cases}
+    return found
 
 
 def collected_record(config: pytest.Config) -> Any:
@@ -184,9 +211,11 @@ class CaseItem(pytest.Function):
         from pytest_optbench.deadline import time_limit
 
         from pytest_optbench.hard_stop import stop
+        from pytest_optbench.live_progress import LiveProgress
 
         try:
-            with _same_start(caches, self), time_limit(
+            with _same_start(caches, self), LiveProgress(
+                    self.config, self.nodeid, options.progress_every), time_limit(
                     *options.time_limit_for(self.case.timeout),
                     hard_stop=lambda message: stop(self, message)):
                 self._run(options, caches, benchmark)
@@ -228,8 +257,13 @@ class CaseItem(pytest.Function):
                                                 options, exc)
             raise CaseFailed(str(exc)) from None
         except Exception as exc:
+            from pytest_optbench.suite.resolve import protocol_hint
+
+            hint = protocol_hint(exc, self.case.optimizer.protocol)
+            if hint and hasattr(exc, "add_note"):   # Python 3.11: shown under the traceback
+                exc.add_note(hint)
             self.optbench_result = error_result(self.case, self.nodeid, self.suite_file,
-                                                options, exc)
+                                                options, exc, hint)
             raise
         self.optbench_result = outcome.result
         if outcome.failure:

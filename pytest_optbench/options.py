@@ -113,6 +113,8 @@ def add_options(parser: pytest.Parser) -> None:
                   default=None)
     parser.addini("optbench_columns", "columns of the terminal table, comma-separated",
                   default=None)
+    parser.addini("optbench_progress_every", "seconds between a long case's progress lines "
+                  "under -v where the terminal is not interactive (default 30)", default=None)
     parser.addini("optbench_timeout", f"seconds a case may run where its suite sets no timeout "
                   f"(default {DEFAULT_CASE_TIMEOUT:g})", default=None)
 
@@ -122,7 +124,7 @@ def _in_ci() -> bool:
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
 
 
-def _ini_seconds(text: Any) -> float | None:
+def _ini_seconds(text: Any, name: str = "optbench_timeout", example: int = 1800) -> float | None:
     if text in (None, ""):
         return None
     try:
@@ -130,8 +132,8 @@ def _ini_seconds(text: Any) -> float | None:
     except (TypeError, ValueError):
         value = float("nan")
     if not (0 < value < float("inf")):
-        raise pytest.UsageError(f"optbench_timeout (ini): found '{text}'; expected a positive "
-                                f"number of seconds, e.g. optbench_timeout = 1800")
+        raise pytest.UsageError(f"{name} (ini): found '{text}'; expected a positive "
+                                f"number of seconds, e.g. {name} = {example}")
     return value
 
 
@@ -221,6 +223,8 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         replicas=replicas,
         power=config.getoption("optbench_power"),
         shard=_shard(config.getoption("optbench_shard")),
+        progress_every=_ini_seconds(config.getini("optbench_progress_every"),
+                                    "optbench_progress_every", 30) or 30.0,
     )
 
 

@@ -134,11 +134,9 @@ class OptbenchSession:
         self.conclusion: Conclusion | None = None
         self.written: Written | None = None
 
-    @pytest.hookimpl(wrapper=True)
-    def pytest_collection_modifyitems(self, items):
-        # After every other plugin's selection, the shard's included (sharding.py).
-        yield
-        self.selected = sum(1 for item in items if item.get_closest_marker("optbench"))
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        # The final selection: after -k, -m, --lf (which narrows it last of all) and the shard.
+        self.selected = sum(1 for item in session.items if item.get_closest_marker("optbench"))
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_node_collection_finished(self, node, ids) -> None:
@@ -217,7 +215,11 @@ class OptbenchSession:
             and len(record.cases) >= self.selected
         record.exitstatus = int(exitstatus)
         collect_only = bool(self.config.option.collectonly)
-        self.conclusion = conclude(record, self.options, collect_only=collect_only)
+        from pytest_optbench.collect import case_ids_in_every_tier
+
+        self.conclusion = conclude(record, self.options, collect_only=collect_only,
+                                   other_tiers=lambda suite_file: case_ids_in_every_tier(
+                                       self.config, suite_file))
         self.written = carry_out(self.conclusion, self.options)
         if getattr(session, "exitstatus", exitstatus) in (pytest.ExitCode.OK,
                                                           pytest.ExitCode.NO_TESTS_COLLECTED):
@@ -230,11 +232,14 @@ class OptbenchSession:
             return  # the collection errors above say what went wrong; no run to judge
         from pytest_optbench.session.summary import summary_lines
 
-        terminalreporter.write_sep("=", "optbench")
         if not self.conclusion.record.cases and not self.config.stash.get(SUITE_COLLECTED, False):
+            terminalreporter.write_sep("=", "optbench")
             terminalreporter.write_line(no_suite_hint(self.config), red=True, bold=True)
             return
-        for text, markup in summary_lines(self.conclusion, self.written, self.options):
+        lines = summary_lines(self.conclusion, self.written, self.options)
+        if lines:   # under -qq, a run without failures says nothing here
+            terminalreporter.write_sep("=", "optbench")
+        for text, markup in lines:
             terminalreporter.write_line(text, **markup)
 
 

@@ -255,10 +255,11 @@ def _error(result: CaseResult, message: str) -> CaseOutcome:
 
 
 def error_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,
-                 exc: BaseException) -> CaseResult:
-    """The record of a case whose run raised (a crashing optimizer, missing data, no memory)."""
+                 exc: BaseException, hint: str | None = None) -> CaseResult:
+    """The record of a case whose run raised (a crashing optimizer, missing data, no memory);
+    `hint`: what would fix it, where that is known."""
     return _error(base_result(case, nodeid, suite_file, options),
-                  f"{type(exc).__name__}: {exc}").result
+                  f"{type(exc).__name__}: {exc}" + (f"; {hint}" if hint else "")).result
 
 
 def skipped_result(case: Case, nodeid: str, suite_file: str, options: OptbenchOptions,

@@ -47,6 +47,7 @@ class OptbenchOptions:
     replicas: int = DEFAULT_REPLICAS               # perturbed re-runs per recorded case
     power: bool = False                            # measure each case's smallest detected change
     shard: tuple[int, int] | None = None           # (K, N) of --optbench-shard K/N
+    progress_every: float = 30.0                   # seconds between progress lines under -v
 
     @classmethod
     def for_files(cls, **settings: object) -> OptbenchOptions:

@@ -508,3 +508,23 @@ class SGDWithLRSlightlyLarge(torch.optim.SGD):
 
     def __init__(self, params, lr=1e-3, **kwargs):
         super().__init__(params, lr=1.0005 * lr, **kwargs)
+
+
+class SleepingSGD(torch.optim.SGD):
+    """Correct SGD that sleeps 2 ms a step: a case that takes seconds on any machine, to show
+    its progress."""
+
+    def step(self, closure=None):
+        import time
+
+        time.sleep(0.002)
+        return super().step(closure)
+
+
+class PositiveLRSGD(torch.optim.SGD):
+    """Correct SGD whose constructor refuses lr 0, as many hand-written optimizers do."""
+
+    def __init__(self, params, lr=1e-3, **kwargs):
+        if lr <= 0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        super().__init__(params, lr=lr, **kwargs)

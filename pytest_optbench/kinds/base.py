@@ -101,6 +101,10 @@ class Kind(ProblemKind, Protocol):
         """Extra words `-k` matches for a case of this kind."""
         ...
 
+    def marker_schema(self) -> dict[str, Any]:
+        """The JSON Schema of the field that marks a problem of this kind (schema.py)."""
+        ...
+
     def benchmark_settings(self, case: Case, device_type: str) -> dict[str, Any]:
         """pytest-benchmark marker settings for a case, when `uses_benchmark`."""
         ...
@@ -178,6 +182,9 @@ class KindDefaults:
 
     def keywords(self, case: Case) -> set[str]:
         return set()
+
+    def marker_schema(self) -> dict[str, Any]:
+        return {"description": str(getattr(self, "description", ""))}
 
     def benchmark_settings(self, case: Case, device_type: str) -> dict[str, Any]:
         return {}

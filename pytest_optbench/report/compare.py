@@ -30,7 +30,7 @@ class Record:
     case: str
     config_hash: str
     metrics: Mapping[str, list[Any]]
-    expect: Mapping[str, dict[str, Any]] | None   # from a results file: the suite's tolerances
+    expect: Mapping[str, Expectation] | None   # from a results file: what the suite gates
     provenance: Mapping[str, Any] | None
     nodeid: str | None = None   # from a results file: what records the case again
     # How far each value moves under rounding (gate/envelope.py): the older file's margins.
@@ -54,6 +54,14 @@ class ComparedCase:
     order: int = 0
     metrics: dict[str, list[Any]] = field(default_factory=dict)
     accept: str | None = None   # the command that records the new value as the baseline
+    rule: str = ""              # SUITE_RULE or DEFAULT_RULE: how the rows were judged
+
+
+# How a case was judged: as the gate judges it, from the expectations a results file carries,
+# or, between files that carry none (baseline files), every shared metric at its defaults.
+SUITE_RULE = "the suite's own expectations (from NEW): the metrics it gates, its tolerances"
+DEFAULT_RULE = ("every metric both files hold, at the metrics' default tolerances (NEW is not "
+                "a results file, so the suite's expectations are not known)")
 
 
 def load_records(path: Path) -> dict[Key, Record]:
@@ -102,7 +110,7 @@ def _load_records(path: Path) -> dict[Key, Record]:
                 continue  # skipped, untimed or errored: nothing was measured
             context = result.get("baseline_context") or result["device_type"]
             record = Record(result["suite"], BaselineContext.parse(context), result["case"],
-                            result["config_hash"], result["metrics"], result.get("expect"),
+                            result["config_hash"], result["metrics"], _expectations(path, result),
                             result.get("provenance"), result.get("nodeid"),
                             result.get("envelope"))
             records[record.key] = record
@@ -110,6 +118,25 @@ def _load_records(path: Path) -> dict[Key, Record]:
         raise InputError(f"{path}: found neither an optbench results file (--optbench-json) nor "
                          f"a baseline file; expected one of them")
     return records
+
+
+def _expectations(path: Path, result: Mapping[str, Any]) -> dict[str, Expectation] | None:
+    """A results case's expectations as the gate reads them; InputError if they are not."""
+    from pydantic import ValidationError
+
+    stored = result.get("expect")
+    if stored is None:
+        return None
+    found = {}
+    for name, expectation in stored.items():
+        try:
+            found[name] = Expectation.model_validate(expectation)
+        except ValidationError as exc:
+            problem = exc.errors()[0]
+            raise InputError(f"{path}: {result['case']}: expect.{name}: found "
+                             f"{str(expectation)[:80]}; expected an expectation as the suite "
+                             f"states it ({problem['msg']})") from None
+    return found
 
 
 def compare(old: Mapping[Key, Record], new: Mapping[Key, Record],
@@ -131,12 +158,14 @@ def compare(old: Mapping[Key, Record], new: Mapping[Key, Record],
             rows = [_note(label, Status.STALE_CONFIG, "the configuration differs: not comparable")]
         else:
             rows = _metric_rows(label, before, after, definitions)
+        rule = (SUITE_RULE if after.expect is not None else DEFAULT_RULE) \
+            if after is not None and before is not None else ""
         # A case that vanished or changed its configuration was not checked: never a pass.
         failed = any(r.status in (Status.REGRESSION, Status.CHANGED, Status.REMOVED,
                                   Status.STALE_CONFIG) for r in rows)
         compared.append(ComparedCase(key[0], label, "::".join((key[0], key[1].format(), key[2])),
                                      rows, Outcome.FAILED if failed else Outcome.PASSED,
-                                     suite_file=key[0], accept=_accept(after)))
+                                     suite_file=key[0], accept=_accept(after), rule=rule))
     return compared
 
 
@@ -171,13 +200,14 @@ def _note(label: str, status: Status, detail: str) -> Row:
 
 def _metric_rows(label: str, before: Record, after: Record,
                  definitions: Mapping[str, Metric]) -> list[Row]:
-    """Each metric both files hold, with the suite's tolerances where NEW says them."""
-    expect = {}
-    for name in sorted(set(before.metrics) & set(after.metrics)):
-        if name not in definitions:
-            continue
-        stored = (after.expect or {}).get(name, {}).get("baseline")
-        expect[name] = Expectation(baseline=BaselineCheck(**stored) if stored else BaselineCheck())
+    """As the gate would: where NEW carries the suite's expectations, the metrics it gates,
+    with its bounds and tolerances; otherwise each metric both files hold, at its defaults."""
+    shared = [name for name in sorted(set(before.metrics) & set(after.metrics))
+              if name in definitions]
+    if after.expect is not None:
+        expect = {name: after.expect[name] for name in shared if name in after.expect}
+    else:
+        expect = {name: Expectation(baseline=BaselineCheck()) for name in shared}
     baseline = BaselineView(BaselineState.OK, before.metrics, before.provenance,
                             envelope=Envelope.from_json(before.envelope))
     return check_case(label, after.metrics, expect, definitions, baseline, known_reason=None,

@@ -10,6 +10,7 @@ from typing import Sequence
 from pytest_optbench.gate.record import CaseResult
 from pytest_optbench.report.columns import PER_SEED
 from pytest_optbench.report.section import Section
+from pytest_optbench.report.provenance import HEADERS as PROVENANCE_HEADERS, provenance_rows
 from pytest_optbench.report.table import (DETAIL, HEADERS, device_line, first_run_lines,
                                           run_warnings, split_cells, summary_line)
 
@@ -62,6 +63,12 @@ def html_report(results: Sequence[CaseResult], sections: Sequence[Section],
     parts += [f'<p class="warning">{html.escape(w)}</p>' for w in (run_warnings(results) if warnings is None else warnings)]
     parts += [f'<p class="warning">{html.escape(w)}</p>' for w in first_run_lines(results)]
     parts += [f'<p class="note">{html.escape(line)}</p>' for line in [device_line(results)] if line]
+    provenance = provenance_rows(results)
+    if provenance:
+        # Which machine and build each side comes from: a difference here explains a
+        # difference in the numbers, and the envelopes say how much it may.
+        parts.append('<details open><summary>Provenance: this run and its baselines</summary>'
+                     + _table(PROVENANCE_HEADERS, provenance, None) + '</details>')
     # Where the figures are, on a page whose failing rows may fill the first screens.
     links = [("checks", "Checks")] + ([("plots", f"Plots ({len(plots)})")] if plots else []) + \
         [(f"section-{i}", section.title) for i, section in enumerate(sections)]

@@ -8,6 +8,7 @@ from typing import Any, Sequence
 
 from pytest_optbench.gate.record import CaseResult, Outcome
 from pytest_optbench.report.section import Section
+from pytest_optbench.report.provenance import HEADERS as PROVENANCE_HEADERS, provenance_rows
 from pytest_optbench.report.table import (DETAIL, HEADERS, TableCase, device_line,
                                           first_run_lines, run_warnings, split_cells,
                                           summary_line)
@@ -93,6 +94,10 @@ def markdown_report(results: Sequence[CaseResult], sections: Sequence[Section] =
                   pipe_table(section.headers, section.rows), ""]
         lines += [f"<sub>{_escape(note)}</sub>" for note in section.notes]
         lines += [""] if section.notes else []
+    provenance = provenance_rows(results)
+    if provenance:
+        lines += ["<details><summary>Provenance: this run and its baselines</summary>", "",
+                  pipe_table(PROVENANCE_HEADERS, provenance), "", "</details>", ""]
     environments = sorted({_environment(r.provenance) for r in results if r.provenance})
     devices = device_line(results)
     if devices:

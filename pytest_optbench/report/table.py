@@ -215,11 +215,16 @@ def _tabulate_within(rows: list[list[str]], headers: Sequence[str], width: int,
 
 
 def render_table(results: Sequence[TableCase], verbose: bool = False,
-                 columns: Sequence[str] | None = None, width: int = TERMINAL_WIDTH) -> str:
+                 columns: Sequence[str] | None = None, width: int = TERMINAL_WIDTH,
+                 only: frozenset[Status] | None = None) -> str:
+    """`only`: show the rows of these statuses alone, however few rows there are (-q, -qq)."""
     pairs = ordered_rows(results)
     several = len({r.suite for r in results}) > 1
-    shown = pairs if verbose or len(pairs) <= FULL_TABLE_ROWS else \
-        [p for p in pairs if p[1].status in NOTABLE]
+    if only is not None:
+        shown = [p for p in pairs if p[1].status in only]
+    else:
+        shown = pairs if verbose or len(pairs) <= FULL_TABLE_ROWS else \
+            [p for p in pairs if p[1].status in NOTABLE]
     headers = HEADERS + ([PER_SEED] if verbose else [])
     chosen = [h for h in headers if columns is None or h in columns or (verbose and h == PER_SEED)]
     lines = []
@@ -230,6 +235,8 @@ def render_table(results: Sequence[TableCase], verbose: bool = False,
         fit = chosen.index("case") if "case" in chosen and not verbose else None
         keep = [str(getattr(r, "optimizer", "") or "") for r, _ in shown]
         lines.append(_tabulate_within(rows, chosen, width, fit, keep))
+    if only is not None and only <= FAILING:
+        return "\n".join(lines)   # -qq: the failures alone
     lines += first_run_lines(results)
     hidden = len(pairs) - len(shown)
     if hidden:

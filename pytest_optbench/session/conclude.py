@@ -9,7 +9,7 @@ the record.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable
 
 from pytest_optbench.gate.record import Outcome, Status
 from pytest_optbench.session.record import NO_TESTS_COLLECTED, OK, TESTS_FAILED, RunRecord
@@ -34,10 +34,12 @@ class Conclusion:
 
 
 def conclude(record: RunRecord, options: OptbenchOptions, collect_only: bool = False,
-             look_for_unused: bool = True) -> Conclusion:
+             look_for_unused: bool = True,
+             other_tiers: Callable[[str], set[str]] | None = None) -> Conclusion:
     """`record.exitstatus`: the status the run ended with so far (pytest's, for a session).
     `look_for_unused`: read the baseline files for entries no case uses (not for a report
-    redrawn from a file, which says nothing of them)."""
+    redrawn from a file, which says nothing of them). `other_tiers(suite_file)`: the case ids
+    the suite has under its other tiers, whose entries are in use too."""
     conclusion = Conclusion(record, exitstatus=record.exitstatus)
     if _empty_shard(record) and record.exitstatus == NO_TESTS_COLLECTED:
         conclusion.exitstatus = OK   # more shards than cases: an empty shard is not a failure
@@ -56,7 +58,7 @@ def conclude(record: RunRecord, options: OptbenchOptions, collect_only: bool = F
         else:
             conclusion.write_baselines = True
     if record.cases and not collect_only and look_for_unused:
-        conclusion.unused = _unused(record)
+        conclusion.unused = _unused(record, other_tiers)
         conclusion.prune = options.prune_baselines
     conclusion.warnings = _warnings(record)
     if conclusion.exitstatus == OK and (
@@ -76,14 +78,22 @@ def _judge_claims(record: RunRecord) -> list[Any]:
     return judge([Claim.from_json(c) for c in definitions], record.results)
 
 
-def _unused(record: RunRecord) -> list[Any]:
+def _unused(record: RunRecord, other_tiers: Callable[[str], set[str]] | None) -> list[Any]:
     from pytest_optbench.gate.unused import find_unused
 
     def case_ids(suite_file: str) -> set[str] | None:
         info = record.suites.get(suite_file)
         return set(info.cases) if info is not None else None
 
-    return find_unused(record.results, case_ids)
+    found = find_unused(record.results, case_ids)
+    if not found or other_tiers is None:
+        return found
+
+    def in_any_tier(suite_file: str) -> set[str] | None:
+        ids = case_ids(suite_file)
+        return None if ids is None else ids | other_tiers(suite_file)
+
+    return find_unused(record.results, in_any_tier)
 
 
 def _warnings(record: RunRecord) -> list[str]:

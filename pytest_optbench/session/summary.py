@@ -17,18 +17,30 @@ Line = tuple[str, dict[str, bool]]
 
 
 def summary_lines(conclusion: Conclusion, written: Written, options: OptbenchOptions) -> list[Line]:
-    return [*_results(conclusion, options), *_claims(conclusion),
-            *((w, RED) for w in conclusion.warnings), *_writes(conclusion, written, options)]
+    """Under -q the table's notable rows and the summary line; under -qq the failures alone."""
+    lines = [*_results(conclusion, options), *_claims(conclusion),
+             *((w, RED) for w in conclusion.warnings), *_writes(conclusion, written, options)]
+    if options.verbose <= -2:
+        return [(text, markup) for text, markup in lines if markup is RED]
+    return lines
 
 
 def _results(conclusion: Conclusion, options: OptbenchOptions) -> Iterator[Line]:
     from pytest_optbench.contributions import notes, sections
-    from pytest_optbench.report.table import (device_line, render_section, render_table,
-                                              summary_line)
+    from pytest_optbench.gate.record import FAILING
+    from pytest_optbench.report.table import (NOTABLE, device_line, render_section,
+                                              render_table, summary_line)
 
     results = conclusion.record.results
     if not results:
         return   # the warnings say it all
+    if options.verbose < 0:
+        quietest = options.verbose <= -2
+        table = render_table(results, columns=options.columns,
+                             only=FAILING if quietest else frozenset(NOTABLE))
+        yield from [(table, RED if quietest else PLAIN)] if table else []
+        yield summary_line(results), PLAIN
+        return
     texts = (render_table(results, verbose=options.verbose > 0, columns=options.columns),
              *(render_section(section) for section in sections(results)
                if section.terminal or options.verbose > 0),

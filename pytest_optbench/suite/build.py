@@ -51,6 +51,7 @@ class Suite:
     cases: tuple[Case, ...] = field(default=())
     name_line: int = 1  # where `suite:` is written, for an error about the name
     claims: tuple[Any, ...] = ()   # pytest_optbench.gate.claims.Claim
+    tiers: tuple[str, ...] = ()    # every tier the suite or its problems name
 
 
 def load_suite(path: str | Path, display: str | None = None,
@@ -104,7 +105,7 @@ def build_suite(doc: Document, default_name: str, context: BuildContext = BuildC
     assert header is not None
     cases = [dataclasses.replace(case, order=index) for index, case in enumerate(cases)]
     return Suite(scope.name, doc.file, header.description, header.device, tier, tuple(cases),
-                 doc.line_of(("suite",)) or 1, claims)
+                 doc.line_of(("suite",)) or 1, claims, _tier_names(suite_tiers, raw_problems))
 
 
 def _claims(doc: Document, raw: Any, optimizers: dict[str, Any], problems: dict[str, Any],
@@ -182,8 +183,7 @@ def _valid_fields(doc: Document, path: KeyPath, raw: dict[str, Any], model: type
 def _choose_tier(doc: Document, context: BuildContext, header: SuiteHeader | None,
                  suite_tiers: dict[str, Any], raw_problems: dict[str, Any],
                  findings: list[Finding]) -> str | None:
-    names = set(suite_tiers) | {name for raw in raw_problems.values() if isinstance(raw, dict)
-                                for name in _mapping(raw.get("tiers"))}
+    names = set(_tier_names(suite_tiers, raw_problems))
     if context.tier == NO_TIER:
         return None
     if context.tier is not None:
@@ -194,6 +194,12 @@ def _choose_tier(doc: Document, context: BuildContext, header: SuiteHeader | Non
         return context.tier
     automatic = context.device_type_for(header.device if header else "auto")
     return automatic if automatic in names else None
+
+
+def _tier_names(suite_tiers: dict[str, Any], raw_problems: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(sorted(set(suite_tiers) | {name for raw in raw_problems.values()
+                                            if isinstance(raw, dict)
+                                            for name in _mapping(raw.get("tiers"))}))
 
 
 def _merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

@@ -49,6 +49,16 @@ def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
     return "did you mean " + " or ".join(f"'{by_lower[m]}'" for m in matches) + "?"
 
 
+def colon_hint(name: str, what: str = "Class") -> str | None:
+    """'mylib.Lion' for 'mylib:Lion': a dotted path where the plugin reads a colon before the
+    class or function. None where the name has a colon already or no dot."""
+    if ":" in name or "." not in name.strip("."):
+        return None
+    module, _, attribute = name.rpartition(".")
+    return (f"did you mean '{module}:{attribute}'? a name of your own is written "
+            f"'package.module:{what}', with a colon before the {what.lower()}")
+
+
 def describe(value: object) -> str:
     """How a found value is shown in an error: its repr and its YAML-level type."""
     kinds = {bool: "boolean", int: "integer", float: "number", str: "string",

@@ -10,7 +10,7 @@ import importlib
 import inspect
 from typing import Any, Mapping
 
-from pytest_optbench.suite.errors import did_you_mean
+from pytest_optbench.suite.errors import colon_hint, did_you_mean
 
 SCHEDULE_KEYS = ("class", "interval")  # of a `schedule:`; the rest are the scheduler's own
 
@@ -104,7 +104,7 @@ def resolve_optimizer(name: str) -> type:
         return found
     raise UnresolvedName(f"unknown optimizer class '{name}'",
                      "a torch.optim class (" + ", ".join(names) + ") or 'package.module:Class'",
-                     did_you_mean(name, names))
+                     colon_hint(name) or did_you_mean(name, names))
 
 
 def resolve_scheduler(name: str) -> type:
@@ -123,7 +123,7 @@ def resolve_scheduler(name: str) -> type:
         return scheduler
     raise UnresolvedName(f"unknown scheduler class '{name}'",
                      "a torch.optim.lr_scheduler class (" + ", ".join(names)
-                     + ") or 'package.module:Class'", did_you_mean(name, names))
+                     + ") or 'package.module:Class'", colon_hint(name) or did_you_mean(name, names))
 
 
 def detect_protocol(cls: type, explicit: Mapping[str, Any] | None = None) -> Any:
@@ -202,3 +202,27 @@ def construct_scheduler(schedule: Mapping[str, Any] | None, optimizer: Any) -> t
     options = {k: v for k, v in schedule.items() if k not in SCHEDULE_KEYS}
     return resolve_scheduler(schedule["class"])(optimizer, **options), \
         schedule.get("interval", "step")
+
+
+# Words of errors an optimizer raises when the suite's protocol is not the one it needs, and the
+# protocol option that fixes each.
+_PROTOCOL_SYMPTOMS = (
+    ("create_graph", True, ("does not require grad and does not have a grad_fn",
+                            "create_graph")),
+    ("closure", True, ("missing 1 required positional argument: 'closure'",
+                       "'NoneType' object is not callable", "requires closure",
+                       "closure is required", "needs a closure")),
+    ("train_eval", True, ("train mode", "optimizer.train()", "call train()", ".train() before")),
+)
+
+
+def protocol_hint(exc: BaseException, protocol: Any) -> str | None:
+    """The `protocol:` option that fixes an error a step raised, where its words say which:
+    AdaHessian differentiating gradients that have no graph, a step called without the closure
+    it needs, a schedule-free class stepped outside train mode."""
+    text = str(exc)
+    for option, value, symptoms in _PROTOCOL_SYMPTOMS:
+        if getattr(protocol, option, None) != value and any(s in text for s in symptoms):
+            return (f"hint: the optimizer looks like it needs `protocol: {{{option}: "
+                    f"{str(value).lower()}}}` in its suite entry, which this run did not use")
+    return None

@@ -56,6 +56,10 @@ class CommonFields(StrictModel):
         return value
 
 
+# A class or function of the user's own, as suites name it: "package.module:Class".
+OWN_NAME_PATTERN = r"^[A-Za-z_][A-Za-z0-9_.]*:[A-Za-z_][A-Za-z0-9_]*$"
+
+
 class SuiteHeader(StrictModel):
     """The top level of a suite file; optimizers and problems are validated one by one."""
 

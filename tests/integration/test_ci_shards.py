@@ -1,4 +1,4 @@
-"""The README's sharded GitHub Actions workflow, run as far as it can run here: its shell steps
+"""The sharded GitHub Actions workflow of docs/ci.md, run as far as it can run here: its shell steps
 in order, in a temporary project, with the artifacts passed by hand."""
 
 import json
@@ -12,7 +12,7 @@ import pytest
 import yaml
 from suite_texts import SHARDED as SUITE
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "ci.md"
 pytestmark = pytest.mark.slow
 
 

@@ -110,3 +110,35 @@ def test_device_type_selects_step_time_entries_kept_by_device_name(tmp_path, cap
     assert "H200" not in out
     assert main(["compare", str(baseline), str(baseline), "--device-type", "cuda", "-v"]) == 0
     assert "cuda (NVIDIA H200)" in capsys.readouterr().out
+
+
+UNGATED = TINY.replace("  converge: {criterion: distance, tol: 1e-2}",
+                       "  converge: {criterion: distance, tol: 1e-2}\n"
+                       "  expect:\n    final_loss: {baseline: false}")
+
+
+def test_compare_judges_what_the_suite_gates_and_says_so(pytester, capsys):
+    """A metric the suite does not gate against its baseline moves: the gate passes, and so
+    does compare, which reads the suite's expectations from the results file."""
+    pytester.makefile(".yaml", tiny=UNGATED)
+    pytester.runpytest("tiny.yaml", "--optbench-update-baselines")
+    baseline = pytester.path / "baselines" / "tiny.json"
+    perturb(baseline, "booth[adam]", "final_loss", [0.5, 0.5])
+    gate = pytester.runpytest("tiny.yaml", "--optbench-json", "results.json")
+    assert gate.ret == 0
+    results = pytester.path / "results.json"
+    assert main(["compare", str(baseline), str(results), "--fail-on-regression"]) == 0
+    out = capsys.readouterr().out
+    assert "judged by the suite's own expectations (from NEW)" in out
+    # two baseline files carry no expectations: every shared metric, at its defaults
+    assert main(["compare", str(baseline), str(baseline)]) == 0
+    assert "judged by every metric both files hold" in capsys.readouterr().out
+
+
+def test_an_expectation_of_the_wrong_shape_is_unusable_input(files, capsys):
+    baseline, results = files
+    data = json.loads(results.read_text())
+    data["cases"][0]["expect"] = {"final_loss": {"baseline": {"tolerance": "tight"}}}
+    results.write_text(json.dumps(data))
+    assert main(["compare", str(baseline), str(results)]) == 2
+    assert "expect.final_loss: found" in capsys.readouterr().err

@@ -1,6 +1,7 @@
-"""Every example of the README, run as written: each suite in a ```yaml block (it collects,
-records its baselines and then passes its own thresholds), each ```python block, and each
-command of a ```sh block, in one project folder, in the README's order.
+"""Every example of the README and of the pages under docs/, run as written: each suite in a
+```yaml block (it collects, records its baselines and then passes its own thresholds), each
+```python block, and each command of a ```sh block, in one project folder, in reading order
+(the README, then the pages as its table lists them).
 
 Budgets: commands that run a whole shipped suite run it on one problem (`-k booth`); the
 README says the shipped suites take minutes. Lines that install (`pip`, `make`) or use git are
@@ -19,7 +20,12 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
+# Reading order; docs/development.md is about the checkout itself: its commands are what CI
+# runs, and are not run here.
+PAGES = [ROOT / "README.md", *(ROOT / "docs" / name for name in (
+    "writing-suites.md", "gate-and-baselines.md", "reports.md", "ci.md", "own-library.md",
+    "guarantees.md", "options.md", "figures.md", "development.md"))]
+USER_PAGES = PAGES[:-1]
 DATA = Path(os.environ.get("OPTBENCH_DATA_DIR", ROOT.parent / "shared" / "data")).resolve()
 SHIPPED_SUITE = re.compile(r"suites/(analytic|third_party)\.yaml")
 NOT_RUN = ("pip ", "make ", "git ")
@@ -172,38 +178,48 @@ class Orthogonal(torch.optim.Optimizer):
 '''
 
 
-def blocks(language: str) -> list[tuple[int, str]]:
-    """(line, text) of every fenced block in `language`."""
+def blocks(language: str, pages: list[Path] = PAGES) -> list[tuple[str, str]]:
+    """(where, text) of every fenced block in `language`; where: 'docs/ci.md:12'."""
     found = []
-    for match in re.finditer(r"^```(\w*)\n(.*?)^```", README, re.S | re.M):
-        if match.group(1) == language:
-            found.append((README[:match.start()].count("\n") + 1, match.group(2)))
+    for page in pages:
+        text = page.read_text()
+        for match in re.finditer(r"^```(\w*)\n(.*?)^```", text, re.S | re.M):
+            if match.group(1) == language:
+                line = text[:match.start()].count("\n") + 1
+                found.append((f"{page.relative_to(ROOT)}:{line}", match.group(2)))
     return found
 
 
-def suite_blocks() -> list[tuple[int, str]]:
+def suite_blocks() -> list[tuple[str, str]]:
     return [(line, text) for line, text in blocks("yaml") if text.startswith("optbench: 1")]
 
 
-def commands() -> list[tuple[int, str]]:
-    """The user's commands: those of "## Development" are the checkout's own, run by CI."""
-    development = README[:README.index("\n## Development")].count("\n")
+def commands() -> list[tuple[str, str]]:
+    """The user's commands, each with where it is written (docs/development.md's are the
+    checkout's own, run by CI)."""
     found = []
-    for line, text in blocks("sh"):
-        if line > development:
-            continue
+    for where, text in blocks("sh", USER_PAGES):
+        page, line = where.rsplit(":", 1)
         for offset, command in enumerate(text.splitlines()):
             command = command.split(" #", 1)[0].strip()
             if command and not command.startswith(NOT_RUN):
-                found.append((line + 1 + offset, command))
+                found.append((f"{page}:{int(line) + 1 + offset}", command))
     return found
 
 
-def test_every_fenced_block_is_labelled():
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_fenced_block_is_labelled(page):
     """An unlabelled block would escape this test: each is sh, yaml, python, bash or text."""
-    languages = re.findall(r"^```(\w*)\n", README, re.M)
-    assert languages and "" not in languages[::2]
+    languages = re.findall(r"^```(\w*)\n", page.read_text(), re.M)
+    assert "" not in languages[::2]
     assert set(languages[::2]) <= {"sh", "yaml", "python", "bash", "text"}
+
+
+def test_the_readme_stays_short_and_links_every_page():
+    readme = PAGES[0].read_text()
+    assert len(readme.splitlines()) <= 300
+    for page in PAGES[1:]:
+        assert f"(docs/{page.name})" in readme, page.name
 
 
 def test_the_readme_has_the_examples_this_test_runs():
@@ -237,7 +253,9 @@ def run(folder: Path, command: str, timeout: float = 900) -> subprocess.Complete
         arguments[0] = sys.executable
     if arguments[2] == "pytest" and SHIPPED_SUITE.search(command) and "--optbench-json" not in command:
         arguments += ["-k", "booth"]  # the results file is compared with all stored cases
-    env = {**os.environ, "PYTHONPATH": str(folder), "OPTBENCH_DATA_DIR": str(DATA)}
+    # The project's own modules, then whatever PYTHONPATH names (another checkout of the plugin).
+    path = os.pathsep.join(filter(None, [str(folder), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "PYTHONPATH": path, "OPTBENCH_DATA_DIR": str(DATA)}
     result = subprocess.run(arguments, cwd=folder, env=env, capture_output=True, text=True,
                             timeout=timeout)
     print(f"$ {command}\n{result.stdout[-4000:]}{result.stderr[-3000:]}")
@@ -248,13 +266,13 @@ def needs_data(text: str) -> bool:
     return "dataset:" in text and not (DATA / "FashionMNIST" / "raw").is_dir()
 
 
-@pytest.mark.parametrize("line,text", suite_blocks(), ids=lambda v: f"line{v}" if isinstance(v, int) else "")
+@pytest.mark.parametrize("line,text", suite_blocks(), ids=lambda v: v.replace("/", "-") if isinstance(v, str) and ".md:" in v else None)
 def test_each_suite_records_and_then_passes_its_own_thresholds(project, line, text):
     if needs_data(text):
-        pytest.skip(f"README.md:{line}: needs the Fashion-MNIST files under {DATA}")
+        pytest.skip(f"{line}: needs the Fashion-MNIST files under {DATA}")
     suite = f"suites/{yaml.safe_load(text)['suite']}.yaml"
     recorded = run(project, f"pytest --optbench {suite} --optbench-update-baselines -p no:cacheprovider")
-    assert recorded.returncode == 0, f"README.md:{line}: {recorded.stdout[-3000:]}"
+    assert recorded.returncode == 0, f"{line}: {recorded.stdout[-3000:]}"
     if "params:" in text:
         # A step-time suite: gating it again would assert a speed on a shared machine. It
         # collected, timed every case and recorded them; that is what the example shows.
@@ -262,7 +280,7 @@ def test_each_suite_records_and_then_passes_its_own_thresholds(project, line, te
         assert "not recorded" not in recorded.stdout
         return
     gated = run(project, f"pytest --optbench {suite} -p no:cacheprovider")
-    assert gated.returncode == 0, f"README.md:{line}: {gated.stdout[-3000:]}"
+    assert gated.returncode == 0, f"{line}: {gated.stdout[-3000:]}"
     # Every case passed, or (a contract) was skipped as not applicable, with its reason.
     summary = re.search(r"optbench: (\d+) cases, (\d+) passed(?:, (\d+) skipped)?;", gated.stdout)
     assert summary, gated.stdout[-2000:]
@@ -275,7 +293,7 @@ def test_the_step_time_test_function(project):
     (line, text), = [(line, text) for line, text in blocks("python") if "def test_" in text]
     (project / "test_readme_step.py").write_text(text)
     result = run(project, "pytest test_readme_step.py -p no:cacheprovider -s")
-    assert result.returncode == 0, f"README.md:{line}: {result.stdout[-3000:]}"
+    assert result.returncode == 0, f"{line}: {result.stdout[-3000:]}"
     assert "1 passed" in result.stdout
 
 
@@ -293,7 +311,7 @@ def test_each_command_runs_in_order(project):
                 run(project, f"pytest --optbench suites/{suite}.yaml --optbench-update-baselines")
         result = run(project, command)
         if result.returncode != 0:
-            failures.append(f"README.md:{line}: `{command}` exited {result.returncode}:\n"
+            failures.append(f"{line}: `{command}` exited {result.returncode}:\n"
                             f"{result.stdout[-1500:]}{result.stderr[-1500:]}")
     assert not failures, "\n\n".join(failures)
 
@@ -303,5 +321,15 @@ def test_the_python_api_example(project):
     (line, text), = [(line, text) for line, text in blocks("python") if "load_suite" in text]
     (project / "api_example.py").write_text(text)
     result = run(project, "python -m api_example")
-    assert result.returncode == 0, f"README.md:{line}: {result.stderr[-3000:]}"
+    assert result.returncode == 0, f"{line}: {result.stderr[-3000:]}"
     assert "converged_fraction" in result.stdout and "None" in result.stdout
+
+
+def test_the_readme_suite_in_one_screen_is_valid(project):
+    """The README shows a suite as plain text (it names a dataset and a class of the user's):
+    it must still be one that validates."""
+    [(where, text)] = [(where, text) for where, text in blocks("text", PAGES[:1])
+                       if text.startswith("optbench: 1")]
+    (project / "suites" / "screen.yaml").write_text(text)
+    result = run(project, "optbench validate suites/screen.yaml")
+    assert result.returncode == 0, f"{where}: {result.stdout}"

@@ -1,4 +1,4 @@
-"""The README's GitHub Actions workflow: it parses, it has the jobs it promises, and every
+"""The GitHub Actions workflow of docs/ci.md: it parses, it has the jobs it promises, and every
 optbench option its commands use exists, so the example cannot silently rot."""
 
 import re
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+README = Path(__file__).resolve().parents[2] / "docs" / "ci.md"
 
 
 @pytest.fixture(scope="module")
@@ -67,3 +67,36 @@ def test_every_optbench_option_in_the_workflow_exists(workflow, pytester):
     assert {"--optbench-report", "--optbench-device", "--optbench-data-dir"} <= used
     known = pytester.runpytest("--help").stdout.str()
     assert not [option for option in used if option not in known]
+
+
+def _installs(job: dict) -> str:
+    return next(step["run"] for step in job["steps"] if step.get("name") == "Install")
+
+
+def test_torch_is_pinned_to_one_build_in_every_job(workflow):
+    pinned = workflow["env"]["TORCH_VERSION"]
+    assert re.fullmatch(r"\d+\.\d+\.\d+", pinned)
+    for name, job in workflow["jobs"].items():
+        # every line that installs torch names the pinned build
+        installs = [line for line in _installs(job).splitlines() if re.search(r"[\s\"]torch", line)]
+        assert installs and all('"torch==$TORCH_VERSION"' in line for line in installs), name
+
+
+def test_a_record_job_runs_by_hand_and_uploads_the_baselines_for_review(workflow):
+    assert "workflow_dispatch" in workflow[True]
+    job = workflow["jobs"]["record"]
+    assert "workflow_dispatch" in job["if"]
+    arguments = _pytest_arguments(job)
+    assert {"--optbench-update-baselines", "--optbench-allow-ci-update"} <= set(arguments)
+    upload = [s for s in job["steps"] if s.get("uses", "").startswith("actions/upload-artifact")]
+    assert upload and upload[0]["with"]["path"] == "baselines"
+
+
+def test_the_dataset_cache_is_saved_whatever_the_gate_says(workflow):
+    steps = workflow["jobs"]["cpu-tier"]["steps"]
+    uses = [s.get("uses", "") for s in steps]
+    restore = next(i for i, u in enumerate(uses) if u.startswith("actions/cache/restore"))
+    save = next(i for i, u in enumerate(uses) if u.startswith("actions/cache/save"))
+    gate = next(i for i, s in enumerate(steps) if s.get("name") == "Gate (CPU tier)")
+    assert restore < gate < save and steps[save]["if"] == "always()"
+    assert steps[restore]["with"]["key"] == steps[save]["with"]["key"]

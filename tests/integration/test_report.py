@@ -253,3 +253,16 @@ def test_metrics_reach_junitxml_under_xdist(pytester):
     pytester.runpytest_subprocess("tiny.yaml", "-n", "2", "--junitxml", "out.xml").assert_outcomes(passed=4)
     properties = [p.get("name") for p in ElementTree.parse(pytester.path / "out.xml").iter("property")]
     assert properties.count("optbench_status") == 4 and "optbench_distance_value" in properties
+
+
+def test_the_html_names_where_the_run_and_its_baselines_come_from(reported):
+    pytester, _ = reported
+    page = (pytester.path / "report" / "index.html").read_text()
+    assert "Provenance: this run and its baselines" in page
+    block = page.split("Provenance: this run and its baselines", 1)[1].split("</details>", 1)[0]
+    assert "this run" in block and "baseline" in block and "CPU kernel path" in block
+    import torch
+
+    assert torch.__version__ in block
+    markdown = (pytester.path / "report" / "report.md").read_text()
+    assert "| this run |" in markdown and "| baseline |" in markdown

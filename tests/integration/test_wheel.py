@@ -1,5 +1,5 @@
 """The package as a user gets it: build the wheel, install it into a new virtual environment,
-and run the README's CI workflow commands in an empty folder.
+and run the CI workflow commands of docs/ci.md in an empty folder.
 
 The new environment gets the wheel alone; torch and the other dependencies come from the
 environment running these tests through a path file (not a download of several GB), whose own
@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
-README = (ROOT / "README.md").read_text()
+README = (ROOT / "docs" / "ci.md").read_text()
 DATA = Path(os.environ.get("OPTBENCH_DATA_DIR", ROOT.parent / "shared" / "data")).resolve()
 
 pytestmark = pytest.mark.slow
@@ -57,6 +57,7 @@ def test_the_wheel_carries_suites_baselines_licence_and_typing_marker(wheel):
         assert f"pytest_optbench/shipped_suites/{suite}.yaml" in names
         assert f"pytest_optbench/shipped_baselines/{suite}.json" in names
     assert "pytest_optbench/py.typed" in names
+    assert "pytest_optbench/suite.schema.json" in names   # optbench schema reads it
     assert any(name.endswith("licenses/LICENSE") for name in names)
     metadata = zipfile.ZipFile(wheel).read(next(n for n in names if n.endswith("METADATA")))
     assert b"Project-URL: Homepage" in metadata and b"License-Expression: MIT" in metadata

@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "pytest_optbench"
 #   glue (pytest hooks and options) -> session -> run -> kinds -> {suite, gate}; report -> gate.
 # Glue may import anything; nothing else imports glue.
 GLUE = {"plugin", "options", "collect", "sharding", "schedule", "hard_stop", "deadline",
-        "workers", "writable", "suite_files", "__main__"}
+        "workers", "writable", "suite_files", "live_progress", "__main__"}
 ALLOWED = {
     "gate": set(),
     "suite": {"gate"},
@@ -31,7 +31,9 @@ ALLOWED = {
     "session": {"gate", "report", "settings", "contributions"},
     "api": {"suite", "gate", "kinds", "run", "settings"},
     "shipped": {"suite", "gate"},
-    "cli": {"session", "report", "gate", "kinds", "shipped"},
+    "schema": {"suite", "gate", "kinds"},
+    "validate": {"suite", "gate", "kinds", "devices"},
+    "cli": {"session", "report", "gate", "kinds", "shipped", "schema", "validate"},
 }
 
 

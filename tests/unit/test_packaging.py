@@ -40,3 +40,16 @@ def test_every_shipped_suite_has_its_baselines():
     suites = shipped_suites()
     assert {"analytic", "mnist", "fashion_mnist", "cifar", "step_time"} <= set(suites)
     assert [name for name, suite in suites.items() if suite.baseline is None] == []
+
+
+def test_the_changelog_names_the_format_versions_the_code_writes():
+    import re
+    from pathlib import Path
+
+    from pytest_optbench.gate.baselines import FORMAT
+    from pytest_optbench.gate.results_file import RESULTS_FORMAT
+
+    text = (Path(__file__).resolve().parents[2] / "CHANGELOG.md").read_text()
+    versions = dict(re.findall(r"\| `(optbench_\w+)` \| (\d+) \|", text))
+    assert versions == {"optbench_results": str(RESULTS_FORMAT),
+                        "optbench_baseline": str(FORMAT), "optbench_report": "1"}

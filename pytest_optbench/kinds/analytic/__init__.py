@@ -30,6 +30,14 @@ class AnalyticKind(KindDefaults):
     title = "an analytic test function"
     description = "an optbench case on an analytic test function"
     fields = AnalyticFields
+
+    def marker_schema(self) -> dict[str, Any]:
+        from pytest_optbench.kinds.analytic.functions import FUNCTIONS
+        from pytest_optbench.suite.spec import OWN_NAME_PATTERN
+
+        return {"anyOf": [{"enum": sorted(FUNCTIONS)},
+                          {"type": "string", "pattern": OWN_NAME_PATTERN}],
+                "description": "a shipped function, or 'package.module:function'"}
     metrics = METRICS
     perturbation = DESCRIPTION
 

@@ -18,9 +18,10 @@ import matplotlib.pyplot as plt  # noqa: E402  (report.plots chose the Agg backe
 
 
 def loss_curves(results: Sequence[CaseResult], colours: Mapping[str, Style]) -> Figure:
-    """Loss (its gap to the minimum) against step: median over starts, band between quartiles,
-    and the stored baseline's trajectory under it, faded and marked with ×. At most eight lines
-    a panel, a family to a panel where it fits."""
+    """Loss (its gap to the minimum) against step, as the gate compares it: each seed's median
+    over its starts, averaged over the seeds, the band spanning the seeds; the stored baseline's
+    same statistic under it, faded and marked with ×. At most eight lines a panel, a family to
+    a panel where it fits."""
     grouped = panels(results)
     columns = 1 if len(grouped) == 1 else 2
     rows = math.ceil(len(grouped) / columns)
@@ -29,7 +30,10 @@ def loss_curves(results: Sequence[CaseResult], colours: Mapping[str, Style]) -> 
     with_baseline = False
     for axes, members in zip(grid.flat, grouped):
         for result in members:
-            with_baseline |= _draw_loss(axes, result, colours[result.optimizer])
+            # Bands of more than a few lines merge into one mass: the lines alone then.
+            with_baseline |= _draw_loss(axes, result, colours[result.optimizer],
+                                        band=len(members) <= 4)
+        axes.set_xscale("log")   # the checkpoints are log-spaced: early steps differ most
         axes.set_yscale("log")
         axes.grid(True, which="major", alpha=0.3)
         axes.legend(fontsize=7, loc="upper right", frameon=False, ncols=2 if len(members) > 4 else 1)
@@ -42,26 +46,44 @@ def loss_curves(results: Sequence[CaseResult], colours: Mapping[str, Style]) -> 
         axes.set_xlabel("step")
     for axes in grid[:, 0]:
         axes.set_ylabel("loss − minimum")
-    baseline = " ×: the stored baseline's trajectory (mean over its seeds)." if with_baseline else ""
-    figure.suptitle(f"{results[0].suite}: {results[0].problem} — loss against step, median over "
-                    f"starts (band: quartiles).{baseline}", fontsize=10)
+    baseline = "; ×: the stored baseline, the same statistic" if with_baseline else ""
+    figure.suptitle(f"{results[0].suite}: {results[0].problem} — loss gap against step\n"
+                    f"mean over seeds of each seed's median over starts (band: the seeds' "
+                    f"range){baseline}", fontsize=9, wrap=True)
     return figure
 
 
-def _draw_loss(axes, result: CaseResult, style: Style) -> bool:
+def seed_trajectory(result: CaseResult) -> tuple[list[int], list[float], list[float],
+                                                 list[float]] | None:
+    """(steps, mean, lowest, highest) of the per-seed median log10 gaps at the checkpoints:
+    the `trajectory` metric the gate compares, as gaps."""
+    from pytest_optbench.kinds.analytic.summary import checkpoints
+
+    per_seed = [t for t in (result.metrics or {}).get("trajectory") or [] if isinstance(t, list)]
+    if not per_seed or result.steps_run is None:
+        return None
+    steps = checkpoints(result.steps_run)
+    if any(len(t) != len(steps) for t in per_seed):
+        return None
+    mean, low, high = [], [], []
+    for i in range(len(steps)):
+        values = [t[i] for t in per_seed if t[i] is not None]
+        mean.append(10.0 ** (sum(values) / len(values)) if values else math.nan)
+        low.append(10.0 ** min(values) if values else math.nan)
+        high.append(10.0 ** max(values) if values else math.nan)
+    return steps, mean, low, high
+
+
+def _draw_loss(axes, result: CaseResult, style: Style, band: bool = True) -> bool:
     """One case's curve and band, and its stored baseline where there is one (then True)."""
-    curve = result.curves
-    # Older results files kept the loss itself.
-    f_min = 0.0 if curve.get("of") == "gap" else result.details.get("f_min") or 0.0
-    if not curve.get("step"):
+    drawn = seed_trajectory(result)
+    if drawn is None:
         return False
-    # Held to the trajectory's floor, as the stored baseline is: gaps below it are rounding.
-    gap = lambda values: [max(v - f_min, TRAJECTORY_FLOOR) if v is not None  # noqa: E731
-                          else math.nan for v in values]
-    axes.plot(curve["step"], gap(curve["median"]), color=style.colour, ls=style.line, lw=1.5,
-              label=label(result))
-    axes.fill_between(curve["step"], gap(curve["q25"]), gap(curve["q75"]), color=style.colour,
-                      alpha=0.12, lw=0)
+    steps, mean, low, high = drawn
+    floor = lambda values: [max(v, TRAJECTORY_FLOOR) for v in values]  # noqa: E731
+    axes.plot(steps, floor(mean), color=style.colour, ls=style.line, lw=1.5, label=label(result))
+    if band and len(result.metrics.get("trajectory") or []) > 1:
+        axes.fill_between(steps, floor(low), floor(high), color=style.colour, alpha=0.12, lw=0)
     stored = result.baseline_curve or {}
     if not stored.get("log10_gap"):
         return False

@@ -108,8 +108,9 @@ def drive(slot: Slot, config: OptimizerConfig, cls: type, objective: Objective,
         else _closed_form(slot, objective)
     closure = protocol.closure
     ran = steps
+    PROGRESS.begin(steps)
     for t in range(steps):
-        PROGRESS.step = t
+        PROGRESS.at(t)
         if check_divergence and t and t % DIVERGENCE_CHECK_EVERY == 0 \
                 and not torch.isfinite(history.loss[t - 1]).any():
             ran = t  # every start has diverged: the rest would be NaN as well

@@ -11,7 +11,7 @@ from pytest_optbench.kinds.analytic.config import AnalyticConfig
 from pytest_optbench.kinds.analytic.metrics import METRICS
 from pytest_optbench.kinds.analytic.spec import AnalyticFields, AnalyticProblem
 from pytest_optbench.suite.expectations import validate_expectations
-from pytest_optbench.suite.errors import Finding, describe, did_you_mean, one_of
+from pytest_optbench.suite.errors import Finding, colon_hint, describe, did_you_mean, one_of
 from pytest_optbench.suite.loader import Document, KeyPath
 from pytest_optbench.suite.problem_kind import ValidProblem
 from pytest_optbench.suite.spec import DEFAULT_DIVERGENCE_FACTOR, validate
@@ -157,7 +157,8 @@ def _validate_function(doc: Document, path: KeyPath, spec: AnalyticProblem,
             findings.append(doc.finding(path + ("function",),
                                         f"unknown function '{spec.function}'",
                                         one_of(FUNCTIONS) + ", or 'package.module:function'",
-                                        did_you_mean(spec.function, FUNCTIONS)))
+                                        colon_hint(spec.function, "function")
+                                        or did_you_mean(spec.function, FUNCTIONS)))
             return None
         dim = spec.dim or info.fixed_dim or info.default_dim
         options_ok = all(name in info.option_defaults for name in spec.options or {})

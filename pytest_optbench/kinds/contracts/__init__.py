@@ -29,6 +29,13 @@ class ContractsKind(KindDefaults):
     title = "the contracts to check"
     description = "an optbench case that checks one contract of an optimizer"
     fields = ContractsFields
+
+    def marker_schema(self) -> dict[str, Any]:
+        from pytest_optbench.kinds.contracts.catalogue import CONTRACTS
+
+        return {"anyOf": [{"const": "all"},
+                          {"type": "array", "items": {"enum": sorted(CONTRACTS)}}],
+                "description": "the contracts to check: 'all' or a list"}
     metrics = METRICS
     # A changed default is a change of behaviour to review, not a stale configuration.
     stale_is_change = True

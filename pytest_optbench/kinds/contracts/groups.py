@@ -40,7 +40,9 @@ def param_groups(factory: Factory, shapes: list[tuple[int, ...]]) -> str:
     except ValueError as exc:
         if "per-parameter options" in str(exc) or "param group" in str(exc):
             raise NotApplicable(f"it takes a single parameter group ({exc})") from None
-        raise
+        raise NotApplicable(f"its constructor refuses two groups with lr {lrs[0]:g} and "
+                            f"{lrs[1]:g}, which this contract sets (not the suite): "
+                            f"ValueError: {exc}") from None
     run(factory, params, STEPS, targets=targets, optimizer=optimizer)
     for index, (group_shapes, seed, lr) in enumerate(((first, 0, lrs[0]), (second, 5, lrs[1]))):
         alone = initial(group_shapes, seed=seed)
@@ -68,6 +70,13 @@ def param_groups(factory: Factory, shapes: list[tuple[int, ...]]) -> str:
     if name in MOVES_AT_LR_ZERO:
         return f"{checked}; lr 0 not checked: {MOVES_AT_LR_ZERO[name]}"
     frozen = initial(shapes, seed=9)
+    try:
+        factory(frozen, lr=0.0)
+    except (ValueError, TypeError) as exc:
+        # Many constructors refuse lr 0; the suite never asked for it, this contract did.
+        raise NotApplicable(f"its constructor refuses lr 0, which this contract sets (not the "
+                            f"suite) to check that a frozen group stays put: "
+                            f"{type(exc).__name__}: {exc}") from None
     still = [p.detach().clone() for p in frozen]
     run(factory, frozen, STEPS, lr=0.0)
     found = first_difference(still, frozen)

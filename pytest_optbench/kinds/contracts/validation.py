@@ -40,7 +40,14 @@ def validate_contracts_problem(doc: Document, path: KeyPath, raw: dict,
                                         f"'optimizer-implementation', with the implementation "
                                         f"{one_of(IMPLEMENTATIONS)}", "for example 'adam-foreach'"))
         bitwise.append((key, flag))
-    if spec.expect:
+    if spec.expect and tuple(path) + ("expect",) not in doc.lines:
+        # Not written in the problem: it came from `defaults:`, which every problem inherits.
+        findings.append(doc.finding(path, f"expectations on a contracts problem, from "
+                                    f"`defaults: expect:` ({', '.join(sorted(spec.expect))})",
+                                    "none: a contract holds or it does not",
+                                    "move `expect:` out of `defaults:` into the problems it is "
+                                    "for"))
+    elif spec.expect:
         findings.append(doc.finding(path + ("expect",), "expectations on a contracts problem",
                                     "none: a contract holds or it does not"))
     if len(findings) > before:

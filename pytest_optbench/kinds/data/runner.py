@@ -96,7 +96,8 @@ def run_data(config: DataConfig, optimizer: OptimizerConfig, seeds: tuple[int, .
     began = time.perf_counter()
     split = prepared_split(config, data, Split(*data.subset(config.train_subset, config.test_subset)))
     runs, parameters, ignored = [], 0, False
-    for seed in seeds:
+    for index, seed in enumerate(seeds):
+        PROGRESS.begin_seed(index, len(seeds), seed)
         try:
             training = SeedTraining(config, optimizer, seed, device, data, split)
             runs.append(training.run())
@@ -258,8 +259,9 @@ class SeedTraining:
         clock = time.perf_counter()
         self.model.train()
         self.train_mode()
+        PROGRESS.begin(self.total, self.steps_per_epoch)
         for step in range(self.total):
-            PROGRESS.step = step
+            PROGRESS.at(step)
             position = step % self.steps_per_epoch
             if position == 0 and self.config.batch_size:
                 order = torch.randperm(self.count, device=device, generator=self.generator)

@@ -1,5 +1,6 @@
 """Plots drawn from known data, checked for what they show."""
 
+import math
 
 import pytest
 
@@ -23,9 +24,15 @@ def record(**fields):
 
 
 def analytic(optimizer, scale):
+    from pytest_optbench.kinds.analytic.summary import checkpoints
+
     steps = [0, 10, 20, 30]
+    # The gate's trajectory: each seed's median log10 gap at the checkpoints of 30 steps.
+    trajectory = [[math.log10(scale) - 0.1 * i - 0.05 * seed for i in range(len(checkpoints(30)))]
+                  for seed in range(2)]
     return record(**{"suite": "s", "kind": "analytic", "problem": "booth", "optimizer": optimizer,
-            "case": f"booth[{optimizer}]", "f_min": 0.0, "metrics": {"x": [1.0]},
+            "case": f"booth[{optimizer}]", "f_min": 0.0, "steps_run": 30,
+            "metrics": {"x": [1.0], "trajectory": trajectory},
             "curves": {"step": steps, "median": [scale * 10 ** -s / 10 for s in steps],
                        "q25": [scale * 10 ** -s / 20 for s in steps],
                        "q75": [scale * 10 ** -s / 5 for s in steps]},
@@ -85,11 +92,12 @@ def test_loss_curves():
     results = [analytic("sgd", 1.0), analytic("adam", 2.0)]
     figure = loss_curves(results, plots.palette(results))
     axes = figure.axes[0]
-    assert len(axes.get_lines()) == 2 and len(axes.collections) == 2  # lines and quartile bands
-    assert axes.get_yscale() == "log"
+    assert len(axes.get_lines()) == 2 and len(axes.collections) == 2  # lines and seed bands
+    assert axes.get_yscale() == "log" and axes.get_xscale() == "log"
     assert axes.get_xlabel() == "step" and "loss − minimum" in axes.get_ylabel()
     title = figure._suptitle.get_text()
-    assert "booth" in title and "quartiles" in title and "baseline" not in title
+    assert "booth" in title and "each seed's median over starts" in title
+    assert "baseline" not in title
     assert [t.get_text() for t in axes.get_legend().get_texts()] == ["adam", "sgd"]
     plt.close(figure)
     variant = [analytic("sgd", 1.0), analytic("sgd-nesterov", 1.0)]
@@ -108,7 +116,7 @@ def test_loss_curves_draw_the_stored_trajectory_under_the_current_curve():
     assert baseline.get_alpha() == plots.BASELINE_LINE["alpha"] and current.get_alpha() is None
     assert list(baseline.get_xdata()) == [1, 10]  # the missing point is left out
     assert list(baseline.get_ydata()) == pytest.approx([0.1, 0.01])
-    assert "the stored baseline's trajectory" in figure._suptitle.get_text()
+    assert "the stored baseline, the same statistic" in figure._suptitle.get_text()
     plt.close(figure)
 
 
