@@ -79,6 +79,33 @@ def build_parser() -> argparse.ArgumentParser:
         "schema", help="print the JSON Schema of suite files",
         description="Print the JSON Schema of suite files, for an editor or a validator.")
     schema.add_argument("--out", type=Path, help="write it to this file instead")
+    history = commands.add_parser(
+        "history", help="trends, drift and diffs over the run history",
+        description="The run history (--optbench-history, or optbench history add): with no "
+                    "subcommand, or `report`, the trend report; `add` imports results files; "
+                    "`diff A B` says what changed between two runs.")
+    history.add_argument("--db", type=Path, default=Path(".optbench") / "history.sqlite",
+                         help="the history database (default .optbench/history.sqlite)")
+    steps = history.add_subparsers(dest="history_command")
+    add = steps.add_parser("add", help="import results files into the history")
+    add.add_argument("files", type=Path, nargs="+", metavar="RESULTS.json")
+    trend = steps.add_parser("report", help="write the trend report (the default)")
+    for parser_ in (history, trend):
+        parser_.add_argument("--out", type=Path, default=Path("optbench-history"),
+                             help="the report folder (default optbench-history)")
+        for name in ("suite", "case", "metric", "device", "since"):
+            parser_.add_argument(f"--{name}", help=f"only the {name}s that contain this"
+                                 if name != "since" else "only runs from this date on "
+                                                         "(YYYY-MM-DD)")
+        parser_.add_argument("--window", type=int, default=5,
+                             help="runs the drift test looks back over (3 to 8; default 5)")
+        parser_.add_argument("--fail-on-drift", action="store_true",
+                             help="exit 1 when any series drifts")
+    compared = steps.add_parser("diff", help="what changed between two runs")
+    compared.add_argument("old", help="a run id, a commit, a branch, first or latest")
+    compared.add_argument("new", help="a run id, a commit, a branch, first or latest")
+    compared.add_argument("--fail-on-regression", action="store_true")
+    compared.add_argument("-v", "--verbose", action="store_true", help="show every row")
     init = commands.add_parser(
         "init", help="copy a shipped suite and its baselines into a project",
         description="Copy a suite that ships with pytest-optbench to suites/NAME.yaml and its "
@@ -164,6 +191,22 @@ def run_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_history(args: argparse.Namespace) -> int:
+    from pytest_optbench.history import commands as history
+
+    if args.history_command == "add":
+        return history.add_command(args.db, args.files)
+    if args.history_command == "diff":
+        return history.diff_command(args.db, args.old, args.new, args.fail_on_regression,
+                                    args.verbose)
+    if not 3 <= args.window <= 8:
+        print(f"error: --window: found {args.window}; expected 3 to 8 runs", file=sys.stderr)
+        return 2
+    return history.report_command(args.db, args.out, args.suite, args.case, args.metric,
+                                  args.device, args.since, args.window,
+                                  fail_on_drift=args.fail_on_drift)
+
+
 # Exit statuses: 0 fine, 1 a regression (with --fail-on-regression), 2 unusable input;
 # a reader that closed the pipe early (`| head`) ends the command quietly, as a shell would.
 CLOSED_PIPE = 141
@@ -183,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
             return accept_command(args.results, args.baseline_dir)
         if args.command == "init":
             return run_init(args)
+        if args.command == "history":
+            return run_history(args)
         if args.command == "validate":
             from pytest_optbench.validate import validate_command
 

@@ -16,6 +16,7 @@ from pytest_optbench.report.columns import COLUMNS
 from pytest_optbench.settings import DATA_DIR_ENV, DEFAULT_CASE_TIMEOUT, OptbenchOptions
 
 OPTIONS_KEY = pytest.StashKey["OptbenchOptions"]()
+DEFAULT_HISTORY = ".optbench/history.sqlite"   # --optbench-history alone, under the rootdir
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -88,10 +89,17 @@ def add_options(parser: pytest.Parser) -> None:
                     help="after checking each deterministic case, run it again with every "
                          "step's update scaled by 1 +- d for growing d (0.1%% to 10%%) and report "
                          "the smallest d its gate detects (its power); several runs per case")
+    group.addoption("--optbench-history", metavar="PATH", nargs="?", default=None,
+                    const=DEFAULT_HISTORY,
+                    help="append this run (provenance, commit, every case's per-seed metrics "
+                         "and verdicts) to a SQLite history (default .optbench/history.sqlite "
+                         "under the rootdir); see optbench history")
     group.addoption("--optbench-shard", metavar="K/N", default=None,
                     help="run shard K of N of the selected optbench cases (every case is in "
                          "exactly one shard, balanced by the durations in pytest's cache where "
                          "there are any); claims and baseline writes wait for optbench merge")
+    parser.addini("optbench_history", "append every run to this history database (relative "
+                  "to the rootdir)", default=None)
     parser.addini("optbench_device", "default device for suites that say 'auto' or nothing",
                   default=None)
     parser.addini("optbench_baseline_dir", "directory of baseline files (relative to the rootdir)",
@@ -223,11 +231,21 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
         replicas=replicas,
         power=config.getoption("optbench_power"),
         shard=_shard(config.getoption("optbench_shard")),
+        history_path=_history_path(config.getoption("optbench_history"), invocation,
+                                   config.getini("optbench_history"), rootdir),
         progress_every=_ini_seconds(config.getini("optbench_progress_every"),
                                     "optbench_progress_every", 30) or 30.0,
     )
 
 
+
+
+def _history_path(cli: str | None, invocation: Path, ini: str | None,
+                  rootdir: Path) -> Path | None:
+    """--optbench-history alone means the project's own history, under the rootdir."""
+    if cli == DEFAULT_HISTORY:
+        return (rootdir / cli).resolve()
+    return _path(cli, invocation, ini, rootdir)
 
 
 def _shard(text: str | None) -> tuple[int, int] | None:

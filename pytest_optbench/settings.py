@@ -48,6 +48,7 @@ class OptbenchOptions:
     power: bool = False                            # measure each case's smallest detected change
     shard: tuple[int, int] | None = None           # (K, N) of --optbench-shard K/N
     progress_every: float = 30.0                   # seconds between progress lines under -v
+    history_path: Path | None = None               # --optbench-history: the run history
 
     @classmethod
     def for_files(cls, **settings: object) -> OptbenchOptions:

@@ -528,3 +528,21 @@ class PositiveLRSGD(torch.optim.SGD):
         if lr <= 0:
             raise ValueError(f"Invalid learning rate: {lr}")
         super().__init__(params, lr=lr, **kwargs)
+
+
+class DriftingAdam(torch.optim.Adam):
+    """Adam whose every update is scaled by $OPTBENCH_DRIFT (default 1): the same configuration
+    run after run, an update that drifts slowly."""
+
+    def step(self, closure=None):
+        import os
+
+        scale = float(os.environ.get("OPTBENCH_DRIFT", "1"))
+        before = [p.detach().clone() for group in self.param_groups for p in group["params"]]
+        loss = super().step(closure)
+        if scale != 1.0:
+            with torch.no_grad():
+                params = [p for group in self.param_groups for p in group["params"]]
+                for p, old in zip(params, before):
+                    p.copy_(old + scale * (p - old))
+        return loss

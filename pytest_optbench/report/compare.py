@@ -35,6 +35,9 @@ class Record:
     nodeid: str | None = None   # from a results file: what records the case again
     # How far each value moves under rounding (gate/envelope.py): the older file's margins.
     envelope: Mapping[str, Any] | None = None
+    # From a results file: why the suite expects the case not to converge (its bounds then
+    # report KNOWN, as the gate's do, not FAIL).
+    known: str | None = None
 
     @property
     def key(self) -> Key:
@@ -105,18 +108,25 @@ def _load_records(path: Path) -> dict[Key, Record]:
                                 entry.get("provenance"), envelope=entry.get("envelope"))
                 records[record.key] = record
     elif isinstance(data, dict) and "optbench_results" in data:
-        for result in data.get("cases", []):
-            if result.get("status") not in (Outcome.PASSED, Outcome.FAILED):
-                continue  # skipped, untimed or errored: nothing was measured
-            context = result.get("baseline_context") or result["device_type"]
-            record = Record(result["suite"], BaselineContext.parse(context), result["case"],
-                            result["config_hash"], result["metrics"], _expectations(path, result),
-                            result.get("provenance"), result.get("nodeid"),
-                            result.get("envelope"))
-            records[record.key] = record
+        records.update(records_of_cases(data.get("cases", []), path))
     else:
         raise InputError(f"{path}: found neither an optbench results file (--optbench-json) nor "
                          f"a baseline file; expected one of them")
+    return records
+
+
+def records_of_cases(cases: Any, path: Path) -> dict[Key, Record]:
+    """The measured cases of a results document (or of a run in the history), by key."""
+    records: dict[Key, Record] = {}
+    for result in cases:
+        if result.get("status") not in (Outcome.PASSED, Outcome.FAILED):
+            continue  # skipped, untimed or errored: nothing was measured
+        context = result.get("baseline_context") or result["device_type"]
+        record = Record(result["suite"], BaselineContext.parse(context), result["case"],
+                        result["config_hash"], result["metrics"], _expectations(path, result),
+                        result.get("provenance"), result.get("nodeid"), result.get("envelope"),
+                        result.get("does_not_converge"))
+        records[record.key] = record
     return records
 
 
@@ -210,8 +220,8 @@ def _metric_rows(label: str, before: Record, after: Record,
         expect = {name: Expectation(baseline=BaselineCheck()) for name in shared}
     baseline = BaselineView(BaselineState.OK, before.metrics, before.provenance,
                             envelope=Envelope.from_json(before.envelope))
-    return check_case(label, after.metrics, expect, definitions, baseline, known_reason=None,
-                      updating=False)
+    return check_case(label, after.metrics, expect, definitions, baseline,
+                      known_reason=after.known, updating=False)
 
 
 def has_regression(compared: list[ComparedCase]) -> bool:

@@ -69,6 +69,8 @@ def _writes(conclusion: Conclusion, written: Written, options: OptbenchOptions) 
     yield from ((note, YELLOW) for note in written.notes)
     if written.results_path is not None:
         yield f"results written to {written.results_path}", PLAIN
+    if written.history_run is not None:
+        yield f"history {options.history_path}: added as run #{written.history_run}", PLAIN
     yield from ((failure, RED) for failure in written.failures)
     if written.report is not None:
         yield written.report.describe(), PLAIN

@@ -23,6 +23,7 @@ class Written:
     failures: list[str] = field(default_factory=list)     # NOT WRITTEN lines
     results_path: Path | None = None                      # the results file, once written
     report: Any = None                                    # report.files.ReportFiles
+    history_run: int | None = None                        # the run's id in the history
 
     def guarded(self, what: str, write: Callable[[], Any]) -> Any:
         from pytest_optbench.gate.baselines import BaselineFileError, LockTimeout
@@ -52,6 +53,10 @@ def carry_out(conclusion: Conclusion, options: OptbenchOptions) -> Written:
         written.guarded(f"results {path}", lambda: write_results(record.to_json(), path))
         if not any(f.startswith("NOT WRITTEN: results") for f in written.failures):
             written.results_path = path
+    if options.history_path and record.cases and not record.interrupted:
+        history = options.history_path
+        written.history_run = written.guarded(f"history {history}", lambda: add_to_history(
+            record.to_json(), history, options.rootdir))
     if options.report_dir:
         folder = options.report_dir
         written.report = written.guarded(f"report {folder}", lambda: write_report_of(
@@ -78,6 +83,13 @@ def _prune_or_note(conclusion: Conclusion, written: Written) -> None:
             (written.notes if pruned else written.failures).append(line)
     if conclusion.prune and not conclusion.unused and conclusion.record.cases:
         written.notes.append("baselines: no unused entries to prune")
+
+
+def add_to_history(document: dict[str, Any], path: Path, rootdir: Path) -> int | None:
+    from pytest_optbench.history.store import append
+    from pytest_optbench.history.where import where_now
+
+    return append(path, document, source="session", where=where_now(rootdir))
 
 
 def write_results(document: dict[str, Any], path: Path) -> None:

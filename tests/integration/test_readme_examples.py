@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # runs, and are not run here.
 PAGES = [ROOT / "README.md", *(ROOT / "docs" / name for name in (
     "writing-suites.md", "gate-and-baselines.md", "reports.md", "ci.md", "own-library.md",
-    "guarantees.md", "options.md", "figures.md", "development.md"))]
+    "guarantees.md", "history.md", "options.md", "figures.md", "development.md"))]
 USER_PAGES = PAGES[:-1]
 DATA = Path(os.environ.get("OPTBENCH_DATA_DIR", ROOT.parent / "shared" / "data")).resolve()
 SHIPPED_SUITE = re.compile(r"suites/(analytic|third_party)\.yaml")

@@ -28,12 +28,13 @@ ALLOWED = {
     "run": {"suite", "gate", "kinds", "settings", "detect", "devices", "provenance",
             "torch_state"},
     "contributions": {"gate", "kinds", "report"},
-    "session": {"gate", "report", "settings", "contributions"},
+    "session": {"gate", "report", "settings", "contributions", "history"},
+    "history": {"gate", "report", "kinds"},
     "api": {"suite", "gate", "kinds", "run", "settings"},
     "shipped": {"suite", "gate"},
     "schema": {"suite", "gate", "kinds"},
     "validate": {"suite", "gate", "kinds", "devices"},
-    "cli": {"session", "report", "gate", "kinds", "shipped", "schema", "validate"},
+    "cli": {"session", "report", "gate", "kinds", "shipped", "schema", "validate", "history"},
 }
 
 

@@ -1,0 +1,200 @@
+"""Each case's metrics over runs, and drift: the last runs moving steadily one way.
+
+A curve (the analytic trajectory: log10 loss gaps at checkpoints) is a number per seed in the
+series (its mean), and it has a test of its own, departure: the largest distance of each run's
+mean curve from the window's first run's, which grows run by run when an update drifts even
+where no one number moves monotonically. Departures are judged by the same Kendall test; under
+exchangeable noise its false-alarm rate is 1/24 (4.2%) for 5 runs, since the first distance is
+always 0. Deterministic curves that do not move are never flagged.
+
+Drift test: Kendall's S between run order and a metric's mean over seeds in the last
+`window` runs, with its exact permutation p-value (ties counted as they fall). With 5 runs,
+only a strictly monotone sequence reaches p <= 0.05 (p = 2/120 = 0.017 two-sided), so a metric
+whose runs are exchangeable noise is flagged at most 1.7% of the time; a deterministic metric
+that does not move has S = 0 and is never flagged. A drift is reported whether or not each
+run passed its gate: that is its point, a move too slow for any one comparison to catch.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+DEFAULT_WINDOW = 5
+DEFAULT_ALPHA = 0.05
+MAX_EXACT = 8   # runs in a window whose permutations are enumerated (8! = 40320)
+
+
+@dataclass(frozen=True)
+class Point:
+    run_id: int
+    label: str
+    mean: float
+    low: float
+    high: float
+
+
+@dataclass
+class Series:
+    suite: str
+    case: str
+    metric: str
+    device_type: str
+    points: list[Point] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return self.suite, self.case, self.metric, self.device_type
+
+
+@dataclass(frozen=True)
+class Drift:
+    series: Series
+    direction: str      # "up" or "down"
+    p_value: float
+    runs: int
+    change: float       # last mean - first mean of the window
+
+    def describe(self) -> str:
+        if self.direction == "away":
+            return (f"{self.series.case} {self.series.metric}: moves away run by run over the "
+                    f"last {self.runs} runs, by up to {self.change:.3g} from the first "
+                    f"(Kendall p = {self.p_value:.3f})")
+        first, last = self.series.points[-self.runs].mean, self.series.points[-1].mean
+        return (f"{self.series.case} {self.series.metric}: {self.direction} over the last "
+                f"{self.runs} runs, {first:.6g} -> {last:.6g} (Kendall p = {self.p_value:.3f})")
+
+
+def kendall_s(values: Sequence[float]) -> int:
+    return sum((b > a) - (b < a) for a, b in itertools.combinations(values, 2))
+
+
+def kendall_p(values: Sequence[float]) -> float:
+    """Two-sided exact p-value of Kendall's S against run order, over every ordering of the
+    values (ties included as they are)."""
+    observed = abs(kendall_s(values))
+    if observed == 0:
+        return 1.0
+    orders = list(itertools.permutations(values))
+    return sum(abs(kendall_s(order)) >= observed for order in orders) / len(orders)
+
+
+def series(connection: sqlite3.Connection, suite: str | None = None, case: str | None = None,
+           metric: str | None = None, device_type: str | None = None,
+           since: str | None = None) -> list[Series]:
+    """Every (suite, case, metric, device type) with a value, each run's mean and seed range,
+    in run order; the filters keep names containing them (`since`: runs from that date on)."""
+    query = """SELECT c.suite, c.case_id, m.metric, c.device_type, r.id, r.commit_sha,
+                      r.created, AVG(m.value), MIN(m.value), MAX(m.value)
+               FROM metrics m JOIN cases c ON c.run_id = m.run_id AND c.nodeid = m.nodeid
+               JOIN runs r ON r.id = m.run_id
+               WHERE m.value IS NOT NULL"""
+    arguments: list[str] = []
+    for column, value in (("c.suite", suite), ("c.case_id", case), ("m.metric", metric),
+                          ("c.device_type", device_type)):
+        if value:
+            query += f" AND instr({column}, ?) > 0"
+            arguments.append(value)
+    if since:
+        query += " AND r.created >= ?"
+        arguments.append(since)
+    query += " GROUP BY c.suite, c.case_id, m.metric, c.device_type, r.id ORDER BY r.id"
+    found: dict[tuple[str, str, str, str], Series] = {}
+    for suite_name, case_id, name, device, run_id, commit, created, mean, low, high in \
+            connection.execute(query, arguments):
+        key = (suite_name, case_id, name, device or "?")
+        label = f"#{run_id} " + (commit[:7] if commit else str(created)[:10])
+        found.setdefault(key, Series(*key)).points.append(Point(run_id, label, mean, low, high))
+    return [found[key] for key in sorted(found)]
+
+
+def drift(one: Series, window: int = DEFAULT_WINDOW, alpha: float = DEFAULT_ALPHA) -> Drift | None:
+    points = one.points[-min(window, MAX_EXACT):]
+    if len(points) < 3:
+        return None
+    values = [p.mean for p in points]
+    if any(not math.isfinite(v) for v in values) or len(set(values)) == 1:
+        return None
+    p = kendall_p(values)
+    if p > alpha:
+        return None
+    s = kendall_s(values)
+    return Drift(one, "up" if s > 0 else "down", p, len(points), values[-1] - values[0])
+
+
+@dataclass
+class Curves:
+    """One case's curve metric, its mean over seeds run by run."""
+
+    suite: str
+    case: str
+    metric: str
+    device_type: str
+    runs: list[tuple[int, list[float | None]]] = field(default_factory=list)
+
+
+def curves(connection: sqlite3.Connection, suite: str | None = None, case: str | None = None,
+           metric: str | None = None, device_type: str | None = None,
+           since: str | None = None) -> list[Curves]:
+    """The curve metrics of every case, from the cases' own JSON, in run order."""
+    import json
+
+    query = """SELECT c.suite, c.case_id, c.device_type, c.run_id, c.data FROM cases c
+               JOIN runs r ON r.id = c.run_id WHERE 1 = 1"""
+    arguments: list[str] = []
+    for column, value in (("c.suite", suite), ("c.case_id", case), ("c.device_type", device_type)):
+        if value:
+            query += f" AND instr({column}, ?) > 0"
+            arguments.append(value)
+    if since:
+        query += " AND r.created >= ?"
+        arguments.append(since)
+    found: dict[tuple[str, str, str, str], Curves] = {}
+    for suite_name, case_id, device, run_id, data in connection.execute(
+            query + " ORDER BY c.run_id", arguments):
+        for name, per_seed in (json.loads(data).get("metrics") or {}).items():
+            seeds = [s for s in per_seed or [] if isinstance(s, list)]
+            if not seeds or (metric and metric not in name):
+                continue
+            key = (suite_name, case_id, name, device or "?")
+            found.setdefault(key, Curves(*key)).runs.append((run_id, _mean_curve(seeds)))
+    return [found[key] for key in sorted(found)]
+
+
+def _mean_curve(seeds: list[list[Any]]) -> list[float | None]:
+    length = min(len(s) for s in seeds)
+    mean: list[float | None] = []
+    for i in range(length):
+        values = [float(s[i]) for s in seeds if isinstance(s[i], (int, float))
+                  and math.isfinite(s[i])]
+        mean.append(sum(values) / len(values) if values else None)
+    return mean
+
+
+def departure(one: Curves, window: int = DEFAULT_WINDOW,
+              alpha: float = DEFAULT_ALPHA) -> Drift | None:
+    runs = one.runs[-min(window, MAX_EXACT):]
+    if len(runs) < 3:
+        return None
+    first = runs[0][1]
+    distances = []
+    for _, curve in runs:
+        gaps = [abs(a - b) for a, b in zip(curve, first) if a is not None and b is not None]
+        distances.append(max(gaps) if gaps else 0.0)
+    if distances[-1] == 0.0:
+        return None
+    p = kendall_p(distances)
+    if p > alpha or kendall_s(distances) <= 0:
+        return None
+    shown = Series(one.suite, one.case, one.metric, one.device_type,
+                   [Point(run_id, f"#{run_id}", d, d, d) for (run_id, _), d in zip(runs, distances)])
+    return Drift(shown, "away", p, len(runs), distances[-1])
+
+
+def drifts(found: Sequence[Series], window: int = DEFAULT_WINDOW,
+           alpha: float = DEFAULT_ALPHA) -> list[Drift]:
+    return [d for one in found if (d := drift(one, window, alpha)) is not None]
+
