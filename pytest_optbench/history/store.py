@@ -8,10 +8,13 @@ import hashlib
 import json
 import math
 import sqlite3
+import time
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, TypeVar
+
+T = TypeVar("T")
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_MS = 60_000
@@ -68,9 +71,12 @@ def connect(path: Path) -> sqlite3.Connection:
         raise HistoryError(f"{path}: cannot be opened ({exc})") from None
     try:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        connection.execute("PRAGMA journal_mode = WAL")
         connection.execute("PRAGMA foreign_keys = ON")
-        _migrate(connection, path)
+        patiently(lambda: _prepare(connection, path))
+    except sqlite3.OperationalError as exc:
+        connection.close()
+        raise HistoryError(f"{path}: cannot be used ({exc}); another process may hold it: "
+                           f"try again when it is done") from None
     except sqlite3.DatabaseError as exc:
         connection.close()
         raise HistoryError(f"{path}: found a file that is not a usable history database "
@@ -80,6 +86,33 @@ def connect(path: Path) -> sqlite3.Connection:
         connection.close()
         raise
     return connection
+
+
+def _busy(exc: sqlite3.OperationalError) -> bool:
+    return "locked" in str(exc) or "busy" in str(exc)
+
+
+def patiently(work: Callable[[], T]) -> T:
+    """`work`, again while another connection holds the lock. SQLite's busy timeout covers
+    most waits, but not all: switching a new file to WAL, or a read lock that must become a
+    write lock, answers "database is locked" at once."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    pause = 0.01
+    while True:
+        try:
+            return work()
+        except sqlite3.OperationalError as exc:
+            if not _busy(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.5)
+
+
+def _prepare(connection: sqlite3.Connection, path: Path) -> None:
+    mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+    if str(mode).lower() != "wal":
+        connection.execute("PRAGMA journal_mode = WAL")
+    _migrate(connection, path)
 
 
 def _version(connection: sqlite3.Connection) -> int:
@@ -107,8 +140,9 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
         for step in range(version + 1, SCHEMA_VERSION + 1):
             for statement in MIGRATIONS[step]:
                 connection.execute(statement)
-        connection.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
-                           (str(SCHEMA_VERSION),))
+        if version < SCHEMA_VERSION:
+            connection.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)",
+                               (str(SCHEMA_VERSION),))
         connection.execute("COMMIT")
     except BaseException:
         connection.execute("ROLLBACK")
@@ -132,7 +166,8 @@ def append(path: Path, document: Mapping[str, Any], source: str = "session",
                                   if isinstance(c.get("provenance"), dict)), {})
     with closing(connect(path)) as connection:
         try:
-            return _append(connection, document, cases, first, source, where, digest)
+            return patiently(lambda: _append(connection, document, cases, first, source,
+                                             where, digest))
         except sqlite3.Error as exc:   # a full disk, a lock held past the busy timeout
             raise HistoryError(f"{path}: the run was not added ({exc})") from None
 

@@ -77,3 +77,15 @@ def test_a_curve_that_comes_back_does_not_depart():
     back = Curves("s", "p[o]", "trajectory", "cpu",
                   [(run, [0.1 * d]) for run, d in enumerate([0, 3, 1, 2, 1])])
     assert departure(back) is None
+
+
+@pytest.mark.parametrize("values", [[0.3, 0.1, 0.4, 0.5, 0.2, 0.9, 0.7, 0.6],
+                                    [1, 1, 2, 3, 3, 3, 4, 5], [2, 1, 3], [5, 4, 3, 2, 1, 0]])
+def test_the_counted_distribution_agrees_with_every_ordering(values):
+    import itertools
+
+    observed = abs(kendall_s(values))
+    orders = list(itertools.permutations(values))
+    enumerated = sum(abs(kendall_s(o)) >= observed for o in orders) / len(orders) \
+        if observed else 1.0
+    assert kendall_p(values) == pytest.approx(enumerated)
