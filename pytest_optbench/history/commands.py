@@ -53,6 +53,12 @@ def report_command(db: Path, out: Path, suite: str | None = None, case: str | No
             count = len(runs(connection))
     except HistoryError as exc:
         return _error(str(exc))
+    from pytest_optbench.report.ownership import ForeignFiles, check_folder, record
+
+    try:
+        check_folder(out)   # a folder of the user's is never written into
+    except ForeignFiles as exc:
+        return _error(str(exc))
     drifting = drifts(found, window, alpha)
     moved = {(d.series.suite, d.series.case, d.series.metric) for d in drifting}
     drifting += [d for one in shapes if (d := departure(one, window, alpha)) is not None
@@ -63,6 +69,7 @@ def report_command(db: Path, out: Path, suite: str | None = None, case: str | No
         figures = draw(found, out, {d.series.key for d in drifting})
         (out / "trend.md").write_text(text, encoding="utf-8")
         (out / "index.html").write_text(page(text, figures, out), encoding="utf-8")
+        record(out, ["trend.md", "index.html", *(name for _, name in figures)])
     except OSError as exc:
         return _error(f"{out}: cannot be written ({exc.strerror or exc})")
     for line in [d.describe() for d in drifting] or ["no drift in the last runs"]:

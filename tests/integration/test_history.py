@@ -90,3 +90,18 @@ def test_history_alone_uses_the_projects_folder(pytester):
                                 "--optbench-update-baselines", "-p", "no:cacheprovider")
     assert result.ret == 0
     assert (pytester.path / ".optbench" / "history.sqlite").is_file()
+
+
+def test_the_trend_report_never_writes_into_a_folder_of_the_users(pytester, capsys):
+    pytester.makefile(".yaml", drifting=SUITE)
+    pytester.runpytest("drifting.yaml", "--optbench-history=h.sqlite",
+                       "--optbench-update-baselines", "-p", "no:cacheprovider")
+    mine = pytester.path / "mine"
+    mine.mkdir()
+    (mine / "index.html").write_text("my page")
+    db = str(pytester.path / "h.sqlite")
+    assert main(["history", "--db", db, "--out", str(mine)]) == 2
+    assert "did not write" in capsys.readouterr().err
+    assert (mine / "index.html").read_text() == "my page"
+    assert main(["history", "--db", db, "--out", str(pytester.path / "t")]) == 0
+    assert main(["history", "--db", db, "--out", str(pytester.path / "t")]) == 0  # its own
