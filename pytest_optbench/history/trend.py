@@ -112,6 +112,20 @@ def _p_with_ties(ranks: tuple[int, ...], observed: int) -> float:
     return sum(abs(kendall_s(order)) >= observed for order in orders) / len(orders)
 
 
+def _filters(contains: dict[str, str | None], since: str | None) -> tuple[str, list[str]]:
+    """SQL conditions (the column's text contains the value; runs from `since` on) and their
+    arguments; the column names are this module's own, never the user's."""
+    where, arguments = "", []
+    for column, value in contains.items():
+        if value:
+            where += f" AND instr({column}, ?) > 0"
+            arguments.append(value)
+    if since:
+        where += " AND r.created >= ?"
+        arguments.append(since)
+    return where, arguments
+
+
 def series(connection: sqlite3.Connection, suite: str | None = None, case: str | None = None,
            metric: str | None = None, device_type: str | None = None,
            since: str | None = None) -> list[Series]:
@@ -122,16 +136,9 @@ def series(connection: sqlite3.Connection, suite: str | None = None, case: str |
                FROM metrics m JOIN cases c ON c.run_id = m.run_id AND c.nodeid = m.nodeid
                JOIN runs r ON r.id = m.run_id
                WHERE m.value IS NOT NULL"""
-    arguments: list[str] = []
-    for column, value in (("c.suite", suite), ("c.case_id", case), ("m.metric", metric),
-                          ("c.device_type", device_type)):
-        if value:
-            query += f" AND instr({column}, ?) > 0"
-            arguments.append(value)
-    if since:
-        query += " AND r.created >= ?"
-        arguments.append(since)
-    query += " GROUP BY c.suite, c.case_id, m.metric, c.device_type, r.id ORDER BY r.id"
+    where, arguments = _filters({"c.suite": suite, "c.case_id": case, "m.metric": metric,
+                                 "c.device_type": device_type}, since)
+    query += where + " GROUP BY c.suite, c.case_id, m.metric, c.device_type, r.id ORDER BY r.id"
     found: dict[tuple[str, str, str, str], Series] = {}
     for suite_name, case_id, name, device, run_id, commit, created, mean, low, high in \
             connection.execute(query, arguments):
@@ -174,17 +181,11 @@ def curves(connection: sqlite3.Connection, suite: str | None = None, case: str |
 
     query = """SELECT c.suite, c.case_id, c.device_type, c.run_id, c.data FROM cases c
                JOIN runs r ON r.id = c.run_id WHERE 1 = 1"""
-    arguments: list[str] = []
-    for column, value in (("c.suite", suite), ("c.case_id", case), ("c.device_type", device_type)):
-        if value:
-            query += f" AND instr({column}, ?) > 0"
-            arguments.append(value)
-    if since:
-        query += " AND r.created >= ?"
-        arguments.append(since)
+    where, arguments = _filters({"c.suite": suite, "c.case_id": case,
+                                 "c.device_type": device_type}, since)
     found: dict[tuple[str, str, str, str], Curves] = {}
     for suite_name, case_id, device, run_id, data in connection.execute(
-            query + " ORDER BY c.run_id", arguments):
+            query + where + " ORDER BY c.run_id", arguments):
         for name, per_seed in (json.loads(data).get("metrics") or {}).items():
             seeds = [s for s in per_seed or [] if isinstance(s, list)]
             if not seeds or (metric and metric not in name):
