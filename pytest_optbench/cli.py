@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from pytest_optbench.session.commands import accept_command, merge_command, report_command
+from pytest_optbench.settings import DEFAULT_HISTORY
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -84,8 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="The run history (--optbench-history, or optbench history add): with no "
                     "subcommand, or `report`, the trend report; `add` imports results files; "
                     "`diff A B` says what changed between two runs.")
-    history.add_argument("--db", type=Path, default=Path(".optbench") / "history.sqlite",
-                         help="the history database (default .optbench/history.sqlite)")
+    history.add_argument("--db", type=Path, default=DEFAULT_HISTORY,
+                         help=f"the history database (default {DEFAULT_HISTORY})")
     steps = history.add_subparsers(dest="history_command")
     add = steps.add_parser("add", help="import results files into the history")
     add.add_argument("files", type=Path, nargs="+", metavar="RESULTS.json")

@@ -13,10 +13,10 @@ from pytest_optbench.suite.device_request import DEVICE_RE
 from pytest_optbench.gate.envelope import DEFAULT_REPLICAS
 from pytest_optbench.gate.statistics import DEFAULT_FALSE_ALARM_RATE
 from pytest_optbench.report.columns import COLUMNS
-from pytest_optbench.settings import DATA_DIR_ENV, DEFAULT_CASE_TIMEOUT, OptbenchOptions
+from pytest_optbench.settings import (DATA_DIR_ENV, DEFAULT_CASE_TIMEOUT, DEFAULT_HISTORY,
+                                      OptbenchOptions)
 
 OPTIONS_KEY = pytest.StashKey["OptbenchOptions"]()
-DEFAULT_HISTORY = ".optbench/history.sqlite"   # --optbench-history alone, under the rootdir
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -90,9 +90,9 @@ def add_options(parser: pytest.Parser) -> None:
                          "step's update scaled by 1 +- d for growing d (0.1%% to 10%%) and report "
                          "the smallest d its gate detects (its power); several runs per case")
     group.addoption("--optbench-history", metavar="PATH", nargs="?", default=None,
-                    const=DEFAULT_HISTORY,
+                    const=str(DEFAULT_HISTORY),
                     help="append this run (provenance, commit, every case's per-seed metrics "
-                         "and verdicts) to a SQLite history (default .optbench/history.sqlite "
+                         f"and verdicts) to a SQLite history (default {DEFAULT_HISTORY} "
                          "under the rootdir); see optbench history")
     group.addoption("--optbench-shard", metavar="K/N", default=None,
                     help="run shard K of N of the selected optbench cases (every case is in "
@@ -243,7 +243,7 @@ def resolve(config: pytest.Config) -> OptbenchOptions:
 def _history_path(cli: str | None, invocation: Path, ini: str | None,
                   rootdir: Path) -> Path | None:
     """--optbench-history alone means the project's own history, under the rootdir."""
-    if cli == DEFAULT_HISTORY:
+    if cli == str(DEFAULT_HISTORY):
         return (rootdir / cli).resolve()
     return _path(cli, invocation, ini, rootdir)
 

@@ -9,6 +9,9 @@ from pathlib import Path
 
 from pytest_optbench.gate.envelope import DEFAULT_REPLICAS
 
+# The project's run history: --optbench-history alone (under the rootdir), `optbench history`.
+DEFAULT_HISTORY = Path(".optbench") / "history.sqlite"
+
 DATA_DIR_ENV = "OPTBENCH_DATA_DIR"
 # Seconds a case may run where nothing else sets a limit: far above the slowest shipped case
 # on 2 cores (a CIFAR-10 case of the CPU tier, about 2 minutes), far below a hang that

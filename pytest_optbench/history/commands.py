@@ -11,8 +11,6 @@ from typing import Sequence
 
 from pytest_optbench.history.store import HistoryError, append, connect, runs
 
-DEFAULT_DB = Path(".optbench") / "history.sqlite"
-
 
 def _error(text: str) -> int:
     print(f"error: {text}", file=sys.stderr)

@@ -16,7 +16,7 @@ from pytest_optbench.gate.record import CaseResult
 from pytest_optbench.gate.results_file import RESULTS_FORMAT
 
 # pytest's exit statuses, by the names the session stage uses (it imports no pytest).
-OK, TESTS_FAILED, INTERRUPTED, INTERNAL_ERROR, NO_TESTS_COLLECTED = 0, 1, 2, 3, 5
+OK, TESTS_FAILED, INTERRUPTED, NO_TESTS_COLLECTED = 0, 1, 2, 5
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ ALLOWED = {
     "shipped": {"suite", "gate"},
     "schema": {"suite", "gate", "kinds"},
     "validate": {"suite", "gate", "kinds", "devices"},
-    "cli": {"session", "report", "gate", "kinds", "shipped", "schema", "validate", "history"},
+    "cli": {"session", "report", "gate", "kinds", "shipped", "schema", "validate", "history",
+            "settings"},
 }
 
 
