@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 # The optimizer libraries suites/third_party.yaml gates, at pinned versions.
 THIRD_PARTY := $(VENV)/.third-party
 
-.PHONY: demo test bench articles portability injected-bugs envelope-statistics gpu-data gpu-wheels gpu-check tune screenshot clean
+.PHONY: demo test bench articles portability injected-bugs envelope-statistics gpu-data gpu-wheels gpu-check tune screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ demo: $(STAMP)
 	$(BIN)/pytest --optbench suites/analytic.yaml --optbench-report report/analytic
 
 test: $(STAMP) $(THIRD_PARTY)
-	$(BIN)/python -m pyflakes pytest_optbench tests benchmarks
+	$(BIN)/python -m pyflakes pytest_optbench tests benchmarks docs
 	$(BIN)/python -m mypy
 	OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest
 	$(BIN)/pytest --optbench suites/analytic.yaml -q
@@ -89,11 +89,9 @@ gpu-check: $(STAMP)
 	$(BIN)/python benchmarks/gpu_check.py
 
 # The shipped analytic suite's report as a reader sees it, rendered by headless Chromium.
-screenshot: $(STAMP)
-	-$(BIN)/pytest --optbench suites/analytic.yaml --optbench-report report/analytic -q
-	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1400,2400 \
-	  --screenshot=report/analytic/screenshot.png file://$(CURDIR)/report/analytic/index.html
-	@echo "look at report/analytic/screenshot.png"
+# The screenshots in docs/ (report and trend page), in headless Chromium: apt install chromium.
+screenshots: $(STAMP)
+	$(BIN)/python docs/make_screenshots.py --out docs
 
 tune: $(STAMP)
 	$(BIN)/python benchmarks/tune_analytic.py suites/analytic.yaml

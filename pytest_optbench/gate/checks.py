@@ -62,7 +62,8 @@ def check_metric(case: str, metric: Metric, expectation: Expectation, values: Va
     limit = _limit_text(lower, upper, metric.unit)
     return Row(case, metric.name, value, verdict.base, delta, limit,
                status, "; ".join([*bound_problems, *verdict.problems]), verdict.compared,
-               metric.unit, verdict.ungated, _powerless(metric, lower, upper, limit))
+               metric.unit, verdict.ungated, _powerless(metric, lower, upper, limit),
+               lower, upper)
 
 
 def _powerless(metric: Metric, lower: float | None, upper: float | None, limit: str) -> str:

@@ -130,6 +130,9 @@ class Row:
     ungated: str = ""
     # Set when the limit lies beyond every value the metric can take: the check cannot fail.
     powerless: str = ""
+    # The limit as numbers, for the history's baseline band (`limit` is the text shown).
+    lower: float | None = None
+    upper: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {**dataclasses.asdict(self), "status": self.status.value}

@@ -205,7 +205,7 @@ def _check_case(path: Path, index: int, case: Any) -> None:
         for field in _ROW_TEXT:
             if row.get(field) is not None and not isinstance(row[field], str):
                 fail(f"rows[{i}].{field}", row[field], "text")
-        for field in ("value", "baseline", "delta"):
+        for field in ("value", "baseline", "delta", "lower", "upper"):
             if row.get(field) is not None and not _number(row[field]):
                 fail(f"rows[{i}].{field}", row[field], "a number")
 

@@ -39,7 +39,7 @@ def report_command(db: Path, out: Path, suite: str | None = None, case: str | No
                    since: str | None = None, window: int = 5, alpha: float = 0.05,
                    fail_on_drift: bool = False) -> int:
     from pytest_optbench.history.render import draw, markdown, page
-    from pytest_optbench.history.trend import curves, departure, drifts, series
+    from pytest_optbench.history.trend import curve_drift, curves, drifts, series
 
     if not Path(db).is_file():
         return _error(f"{db}: no history here yet; record one with --optbench-history or "
@@ -59,15 +59,16 @@ def report_command(db: Path, out: Path, suite: str | None = None, case: str | No
         return _error(str(exc))
     drifting = drifts(found, window, alpha)
     moved = {(d.series.suite, d.series.case, d.series.metric) for d in drifting}
-    drifting += [d for one in shapes if (d := departure(one, window, alpha)) is not None
+    drifting += [d for one in shapes if (d := curve_drift(one, window, alpha)) is not None
                  and (one.suite, one.case, one.metric) not in moved]
     text = markdown(found, drifting, count)
     try:
         out.mkdir(parents=True, exist_ok=True)
         figures = draw(found, out, {d.series.key for d in drifting})
         (out / "trend.md").write_text(text, encoding="utf-8")
-        (out / "index.html").write_text(page(text, figures, out), encoding="utf-8")
-        record(out, ["trend.md", "index.html", *(name for _, name in figures)])
+        (out / "index.html").write_text(page(found, drifting, count, figures, out),
+                                        encoding="utf-8")
+        record(out, ["trend.md", "index.html", *(figure.name for figure in figures)])
     except OSError as exc:
         return _error(f"{out}: cannot be written ({exc.strerror or exc})")
     for line in [d.describe() for d in drifting] or ["no drift in the last runs"]:

@@ -1,18 +1,19 @@
 """Each case's metrics over runs, and drift: the last runs moving steadily one way.
 
-A curve (the analytic trajectory: log10 loss gaps at checkpoints) is a number per seed in the
-series (its mean), and it has a test of its own, departure: the largest distance of each run's
-mean curve from the window's first run's, which grows run by run when an update drifts even
-where no one number moves monotonically. Departures are judged by the same Kendall test; under
-exchangeable noise its false-alarm rate is 1/24 (4.2%) for 5 runs, since the first distance is
-always 0. Deterministic curves that do not move are never flagged.
-
 Drift test: Kendall's S between run order and a metric's mean over seeds in the last
 `window` runs, with its exact permutation p-value (ties counted as they fall). With 5 runs,
 only a strictly monotone sequence reaches p <= 0.05 (p = 2/120 = 0.017 two-sided), so a metric
 whose runs are exchangeable noise is flagged at most 1.7% of the time; a deterministic metric
 that does not move has S = 0 and is never flagged. A drift is reported whether or not each
 run passed its gate: that is its point, a move too slow for any one comparison to catch.
+
+A curve (the analytic trajectory: log10 loss gaps at checkpoints, a mean over seeds per run)
+has a test of its own, because a larger update moves some checkpoints up and others down,
+and its tail sits on a floor where rounding decides: the sum over checkpoints of |S|, each
+checkpoint's Kendall S against run order. Its p-value is exact too: the same reordering of
+the runs is applied to every checkpoint, over all orderings, so the checkpoints' correlation
+with one another costs nothing and exchangeable runs are flagged at most `alpha` of the time.
+A curve that does not move has every S = 0 and is never flagged.
 """
 
 from __future__ import annotations
@@ -36,6 +37,10 @@ class Point:
     mean: float
     low: float
     high: float
+    # The baseline this run was gated against, and the gate's limits around it (None: none).
+    baseline: float | None = None
+    lower: float | None = None
+    upper: float | None = None
 
 
 @dataclass
@@ -54,16 +59,19 @@ class Series:
 @dataclass(frozen=True)
 class Drift:
     series: Series
-    direction: str      # "up" or "down"
+    direction: str      # "up", "down", or "away" for a curve (its checkpoints move each their way)
     p_value: float
     runs: int
-    change: float       # last mean - first mean of the window
+    change: float       # last mean - first mean of the window; a curve's largest move
+    steady: int = 0     # a curve's checkpoints that move one way in every run
+    checkpoints: int = 0
 
     def describe(self) -> str:
         if self.direction == "away":
-            return (f"{self.series.case} {self.series.metric}: moves away run by run over the "
-                    f"last {self.runs} runs, by up to {self.change:.3g} from the first "
-                    f"(Kendall p = {self.p_value:.3f})")
+            return (f"{self.series.case} {self.series.metric}: moves run by run over the last "
+                    f"{self.runs} runs, by up to {self.change:.3g} from the first; "
+                    f"{self.steady} of {self.checkpoints} checkpoints move one way in every run "
+                    f"(Kendall's S summed over checkpoints, p = {self.p_value:.3f})")
         first, last = self.series.points[-self.runs].mean, self.series.points[-1].mean
         return (f"{self.series.case} {self.series.metric}: {self.direction} over the last "
                 f"{self.runs} runs, {first:.6g} -> {last:.6g} (Kendall p = {self.p_value:.3f})")
@@ -140,12 +148,34 @@ def series(connection: sqlite3.Connection, suite: str | None = None, case: str |
                                  "c.device_type": device_type}, since)
     query += where + " GROUP BY c.suite, c.case_id, m.metric, c.device_type, r.id ORDER BY r.id"
     found: dict[tuple[str, str, str, str], Series] = {}
+    gated = _baselines(connection, suite, case, metric, device_type, since)
     for suite_name, case_id, name, device, run_id, commit, created, mean, low, high in \
             connection.execute(query, arguments):
         key = (suite_name, case_id, name, device or "?")
         label = f"#{run_id} " + (commit[:7] if commit else str(created)[:10])
-        found.setdefault(key, Series(*key)).points.append(Point(run_id, label, mean, low, high))
+        band = gated.get((*key, run_id), (None, None, None))
+        found.setdefault(key, Series(*key)).points.append(
+            Point(run_id, label, mean, low, high, *band))
     return [found[key] for key in sorted(found)]
+
+
+def _baselines(connection: sqlite3.Connection, suite: str | None, case: str | None,
+               metric: str | None, device_type: str | None, since: str | None,
+               ) -> dict[tuple[str, str, str, str, int], tuple[Any, Any, Any]]:
+    """(suite, case, metric, device, run) -> the baseline and limits of the gate's row, from
+    the cases' own JSON; only rows whose value is the metric's mean over seeds (a curve's row
+    holds its largest change instead, and has no baseline value)."""
+    query = """SELECT c.suite, c.case_id, json_extract(j.value, '$.metric'), c.device_type,
+                      c.run_id, json_extract(j.value, '$.baseline'),
+                      json_extract(j.value, '$.lower'), json_extract(j.value, '$.upper')
+               FROM cases c JOIN runs r ON r.id = c.run_id, json_each(c.data, '$.rows') j
+               WHERE json_valid(c.data) AND json_type(j.value, '$.baseline') IN ('real', 'integer')"""
+    where, arguments = _filters({"c.suite": suite, "c.case_id": case,
+                                 "json_extract(j.value, '$.metric')": metric,
+                                 "c.device_type": device_type}, since)
+    return {(suite_name, case_id, name, device or "?", run_id): (baseline, lower, upper)
+            for suite_name, case_id, name, device, run_id, baseline, lower, upper
+            in connection.execute(query + where, arguments) if isinstance(name, str)}
 
 
 def drift(one: Series, window: int = DEFAULT_WINDOW, alpha: float = DEFAULT_ALPHA) -> Drift | None:
@@ -205,24 +235,55 @@ def _mean_curve(seeds: list[list[Any]]) -> list[float | None]:
     return mean
 
 
-def departure(one: Curves, window: int = DEFAULT_WINDOW,
-              alpha: float = DEFAULT_ALPHA) -> Drift | None:
+def curve_drift(one: Curves, window: int = DEFAULT_WINDOW,
+                alpha: float = DEFAULT_ALPHA) -> Drift | None:
+    """The curve's checkpoints moving run by run, each its own way (module docstring)."""
     runs = one.runs[-min(window, MAX_EXACT):]
     if len(runs) < 3:
         return None
-    first = runs[0][1]
-    distances = []
-    for _, curve in runs:
-        gaps = [abs(a - b) for a, b in zip(curve, first) if a is not None and b is not None]
-        distances.append(max(gaps) if gaps else 0.0)
-    if distances[-1] == 0.0:
+    length = min(len(curve) for _, curve in runs)
+    usable: list[list[float]] = []
+    for i in range(length):
+        column = [curve[i] for _, curve in runs]
+        if all(v is not None and math.isfinite(v) for v in column):
+            usable.append([float(v) for v in column if v is not None])
+    if not usable:
         return None
-    p = kendall_p(distances)
-    if p > alpha or kendall_s(distances) <= 0:
+    p, steady = _summed_kendall_p(usable)
+    if p > alpha:
         return None
+    distances = [max(abs(c[k] - c[0]) for c in usable) for k in range(len(runs))]
     shown = Series(one.suite, one.case, one.metric, one.device_type,
                    [Point(run_id, f"#{run_id}", d, d, d) for (run_id, _), d in zip(runs, distances)])
-    return Drift(shown, "away", p, len(runs), distances[-1])
+    return Drift(shown, "away", p, len(runs), distances[-1], steady, len(usable))
+
+
+def _summed_kendall_p(columns: list[list[float]]) -> tuple[float, int]:
+    """p-value of the sum over columns of |Kendall S| against run order, over every
+    reordering of the runs (applied to all columns at once); and how many columns move one
+    way in every run (|S| at its largest)."""
+    import numpy as np
+
+    values = np.asarray(columns, dtype=float)                      # checkpoints x runs
+    signs = np.sign(values[:, None, :] - values[:, :, None])       # [k, a, b] = sign(x_b - x_a)
+    orders = _orderings(values.shape[1])
+    total = np.zeros((values.shape[0], len(orders)))
+    for p, q in itertools.combinations(range(values.shape[1]), 2):
+        total += signs[:, orders[:, p], orders[:, q]]
+    statistic = np.abs(total).sum(axis=0)                          # one per ordering
+    observed = statistic[0]                                        # the first is run order
+    if observed == 0:
+        return 1.0, 0
+    pairs = values.shape[1] * (values.shape[1] - 1) // 2
+    steady = int((np.abs(total[:, 0]) == pairs).sum())
+    return float(np.mean(statistic >= observed - 1e-9)), steady
+
+
+@functools.lru_cache(maxsize=None)
+def _orderings(n: int) -> Any:
+    import numpy as np
+
+    return np.array(list(itertools.permutations(range(n))))
 
 
 def drifts(found: Sequence[Series], window: int = DEFAULT_WINDOW,

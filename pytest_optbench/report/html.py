@@ -41,7 +41,7 @@ OPEN_ROWS = 20  # passing rows shown unfolded when nothing failed and they are t
 WRAPPING = {DETAIL: "detail", PER_SEED: "seeds"}
 
 
-def _table(headers: Sequence[str], rows: Sequence[Sequence[str]], status_column: int | None) -> str:
+def html_table(headers: Sequence[str], rows: Sequence[Sequence[str]], status_column: int | None) -> str:
     head = "".join(f"<th>{html.escape(h)}</th>" for h in headers)
     body = []
     for row in rows:
@@ -68,7 +68,7 @@ def html_report(results: Sequence[CaseResult], sections: Sequence[Section],
         # Which machine and build each side comes from: a difference here explains a
         # difference in the numbers, and the envelopes say how much it may.
         parts.append('<details open><summary>Provenance: this run and its baselines</summary>'
-                     + _table(PROVENANCE_HEADERS, provenance, None) + '</details>')
+                     + html_table(PROVENANCE_HEADERS, provenance, None) + '</details>')
     # Where the figures are, on a page whose failing rows may fill the first screens.
     links = [("checks", "Checks")] + ([("plots", f"Plots ({len(plots)})")] if plots else []) + \
         [(f"section-{i}", section.title) for i, section in enumerate(sections)]
@@ -79,12 +79,12 @@ def html_report(results: Sequence[CaseResult], sections: Sequence[Section],
         headers, status = HEADERS + [PER_SEED], HEADERS.index("status")
         parts.append('<h2 id="checks">Checks</h2>')
         if attention:
-            parts.append(_table([*headers, DETAIL], attention, status))
+            parts.append(html_table([*headers, DETAIL], attention, status))
         if calm:
             # Folded, so that the page opens on what failed and on the plots.
             fold = " open" if not attention and len(calm) <= OPEN_ROWS else ""
             parts.append(f"<details{fold}><summary>{len(calm)} passing rows</summary>"
-                         f"{_table(headers, calm, status)}</details>")
+                         f"{html_table(headers, calm, status)}</details>")
     if plots:
         parts.append('<h2 id="plots">Plots</h2>')
     for caption, name in plots:  # those of failing problems come first
@@ -97,7 +97,7 @@ def html_report(results: Sequence[CaseResult], sections: Sequence[Section],
         parts.append(f'<p class="note">{html.escape(plots_note)}</p>')
     for index, section in enumerate(sections):
         parts += [f'<h2 id="section-{index}">{html.escape(section.title)}</h2>',
-                  _table(section.headers, section.rows, section.status_column)]
+                  html_table(section.headers, section.rows, section.status_column)]
         parts += [f'<p class="note">{html.escape(n)}</p>' for n in section.notes]
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>"

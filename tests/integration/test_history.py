@@ -3,6 +3,7 @@ drifts by 1% a run; the trend report names the drift for its cases and no other;
 names exactly them; a damaged database costs the history alone."""
 
 import json
+import re
 
 import pytest
 
@@ -46,6 +47,11 @@ def test_drift_is_found_for_the_drifting_optimizer_alone(pytester, monkeypatch, 
     assert "**Drift**" in trend and "booth[sgd]" in trend
     page = (pytester.path / "trend" / "index.html").read_text()
     assert page.count("<img") >= 2
+    # Each drift links to its figure; the drifting figures come first.
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page)
+    drifting = [caption.startswith("DRIFTING: ") for caption in captions]
+    assert any(drifting) and drifting == sorted(drifting, reverse=True)
+    assert page.count('<a href="#figure-') == len(drifts)
     assert main(["history", "--db", str(db), "--out", str(pytester.path / "t2"),
                  "--fail-on-drift"]) == 1
     capsys.readouterr()
