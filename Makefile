@@ -25,10 +25,12 @@ $(THIRD_PARTY): requirements/third_party.txt $(STAMP)
 demo: $(STAMP)
 	$(BIN)/pytest --optbench suites/analytic.yaml --optbench-report report/analytic
 
+# The plugin's tests on two workers, each test file on one (its module fixtures run once);
+# tests/conftest.py keeps the pytest runs that tests start from seeing a worker's environment.
 test: $(STAMP) $(THIRD_PARTY)
 	$(BIN)/python -m pyflakes pytest_optbench tests benchmarks docs
 	$(BIN)/python -m mypy
-	OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest
+	OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest -n 2 --dist loadfile
 	$(BIN)/pytest --optbench suites/analytic.yaml -q
 	$(BIN)/pytest --optbench suites/third_party.yaml -q
 	$(BIN)/pytest --optbench suites/contracts.yaml -q
@@ -36,7 +38,7 @@ test: $(STAMP) $(THIRD_PARTY)
 	@if [ -d "$(DATA)/MNIST/raw" ] && [ -d "$(DATA)/CIFAR-10-images" ]; then \
 	  echo "real-data gates (cpu tier) on $(DATA)"; \
 	  OPTBENCH_DATA_DIR=$(DATA) $(BIN)/pytest --optbench suites/mnist.yaml \
-	    suites/fashion_mnist.yaml suites/cifar.yaml --optbench-no-download \
+	    suites/fashion_mnist.yaml suites/cifar.yaml --optbench-no-download -n 2 \
 	    --optbench-dataset-folder cifar10=$(DATA)/CIFAR-10-images -q; \
 	else \
 	  echo "real-data gates skipped: no datasets under $(DATA) (make test DATA=/path/to/data)"; \

@@ -7,6 +7,20 @@ import os
 # test_ci_update.py sets CI itself where it tests the refusal).
 os.environ.pop("CI", None)
 
+import pytest
+
+# What xdist sets in its workers' environment (make test runs these tests under xdist).
+XDIST_ENVIRONMENT = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
+
+
+@pytest.fixture(autouse=True)
+def _inner_runs_are_not_xdist_workers(monkeypatch):
+    """The pytest runs a test starts, in-process or as subprocesses, are plain sessions of
+    their own: they must not see this worker's environment (pytest-benchmark, for one,
+    disables itself where it finds it)."""
+    for name in XDIST_ENVIRONMENT:
+        monkeypatch.delenv(name, raising=False)
+
 # pytester's in-process runs remove the modules each run imports. torch, and the torch._dynamo
 # that an optimizer's first step imports lazily, abort when imported a second time in one
 # process; loading them here, once, keeps them across runs (and makes each run faster).
