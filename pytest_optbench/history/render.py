@@ -21,6 +21,7 @@ class Figure:
     caption: str
     name: str        # the PNG's file name in the report folder
     drifting: bool   # holds a line the drift test flagged
+    keys: frozenset[tuple[str, str, str, str]] = frozenset()   # the series it draws
 
 
 def _figures(found: Sequence[Series]) -> dict[tuple[str, str, str, str], list[Series]]:
@@ -85,7 +86,8 @@ def draw(found: Sequence[Series], folder: Path,
         figure.savefig(folder / name, dpi=100)
         plt.close(figure)
         drawn.append(Figure(f"{suite}: {problem}, {metric} ({device})", name,
-                            any(one.key in drifting for one in members)))
+                            any(one.key in drifting for one in members),
+                            frozenset(one.key for one in members)))
     return sorted(drawn, key=lambda figure: not figure.drifting)   # stable: drifting first
 
 
@@ -142,9 +144,7 @@ def page(found: Sequence[Series], drifting: Sequence[Drift], runs: int,
     if drifting:
         items = []
         for d in drifting:
-            problem = d.series.case.split("[", 1)[0]
-            caption = next((f.caption for f in figures if f.caption.startswith(
-                f"{d.series.suite}: {problem}") and f", {d.series.metric} (" in f.caption), None)
+            caption = next((f.caption for f in figures if d.series.key in f.keys), None)
             link = f' <a href="#{anchors[caption]}">figure</a>' if caption else ""
             items.append(f"<li>{html.escape(d.describe())}{link}</li>")
         parts.append("<ul>" + "".join(items) + "</ul>")
