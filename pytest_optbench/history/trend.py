@@ -167,15 +167,41 @@ def _baselines(connection: sqlite3.Connection, suite: str | None, case: str | No
     holds its largest change instead, and has no baseline value)."""
     query = """SELECT c.suite, c.case_id, json_extract(j.value, '$.metric'), c.device_type,
                       c.run_id, json_extract(j.value, '$.baseline'),
-                      json_extract(j.value, '$.lower'), json_extract(j.value, '$.upper')
+                      json_extract(j.value, '$.lower'), json_extract(j.value, '$.upper'),
+                      json_extract(j.value, '$.limit'), json_extract(j.value, '$.unit')
                FROM cases c JOIN runs r ON r.id = c.run_id, json_each(c.data, '$.rows') j
                WHERE json_valid(c.data) AND json_type(j.value, '$.baseline') IN ('real', 'integer')"""
     where, arguments = _filters({"c.suite": suite, "c.case_id": case,
                                  "json_extract(j.value, '$.metric')": metric,
                                  "c.device_type": device_type}, since)
-    return {(suite_name, case_id, name, device or "?", run_id): (baseline, lower, upper)
-            for suite_name, case_id, name, device, run_id, baseline, lower, upper
-            in connection.execute(query + where, arguments) if isinstance(name, str)}
+    found: dict[tuple[str, str, str, str, int], tuple[Any, Any, Any]] = {}
+    for suite_name, case_id, name, device, run_id, baseline, lower, upper, limit, unit in \
+            connection.execute(query + where, arguments):
+        if not isinstance(name, str):
+            continue
+        if lower is None and upper is None and not unit:
+            lower, upper = limits_from_text(limit)
+        found[(suite_name, case_id, name, device or "?", run_id)] = (baseline, lower, upper)
+    return found
+
+
+def limits_from_text(limit: Any) -> tuple[float | None, float | None]:
+    """A row's limit from its text, for runs recorded before rows carried it as numbers:
+    "<= x", ">= x" or "a..b" (a row with a unit shows scaled text and is not read)."""
+    if not isinstance(limit, str):
+        return None, None
+    text = limit.strip()
+    try:
+        if text.startswith("<= "):
+            return None, float(text[3:])
+        if text.startswith(">= "):
+            return float(text[3:]), None
+        if ".." in text:
+            low, high = text.split("..", 1)
+            return float(low), float(high)
+    except ValueError:
+        pass
+    return None, None
 
 
 def drift(one: Series, window: int = DEFAULT_WINDOW, alpha: float = DEFAULT_ALPHA) -> Drift | None:

@@ -77,6 +77,16 @@ def test_a_figure_draws_each_runs_baseline_and_its_band_on_a_log_scale(tmp_path)
     assert _spans_decades(gated.points + other.points) and not _spans_decades(gated.points)
 
 
+@pytest.mark.parametrize("text, limits", [
+    ("<= 223.5", (None, 223.5)), (">= 0.1875", (0.1875, None)), ("0.25..0.5", (0.25, 0.5)),
+    ("<= 1.2e-11", (None, 1.2e-11)), ("", (None, None)), ("not gated", (None, None)),
+    ("<= 3 ms", (None, None)), (None, (None, None))])
+def test_older_rows_give_their_limits_from_the_text(text, limits):
+    from pytest_optbench.history.trend import limits_from_text
+
+    assert limits_from_text(text) == limits
+
+
 def test_a_curve_that_moves_run_by_run_drifts():
     from pytest_optbench.history.trend import Curves, curve_drift
 
