@@ -10,6 +10,7 @@ that are not.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -17,29 +18,18 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# Loaded in the pytest process (-p): torch.optim.Adam becomes an Adam whose update is scaled
-# by $OPTBENCH_DRIFT, before any suite resolves the name.
+# Loaded in the pytest process (-p): torch.optim.Adam becomes the tests' DriftingAdam (its
+# update scaled by $OPTBENCH_DRIFT) under Adam's own name, before any suite resolves the name.
 PLUGIN = '''
-import os
 import torch
 
-_Adam = torch.optim.Adam
+import optbench_testing
 
 
-class Adam(_Adam):
-    def step(self, closure=None):
-        scale = float(os.environ.get("OPTBENCH_DRIFT", "1"))
-        params = [p for group in self.param_groups for p in group["params"]]
-        before = [p.detach().clone() for p in params]
-        loss = super().step(closure)
-        if scale != 1.0:
-            with torch.no_grad():
-                for p, old in zip(params, before):
-                    p.copy_(old + scale * (p - old))
-        return loss
+class Adam(optbench_testing.DriftingAdam):
+    pass
 
 
-Adam.__name__ = Adam.__qualname__ = "Adam"
 torch.optim.Adam = Adam
 '''
 
@@ -53,8 +43,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "drift_plugin.py").write_text(PLUGIN)
     db, baselines = out / "history.sqlite", out / "baselines"
-    env_path = f"{out}"
-    import os
+    env_path = os.pathsep.join([str(out), str(HERE.parent / "tests")])
 
     for run, scale in enumerate(("1.00", "1.01", "1.02", "1.03", "1.04")):
         env = {**os.environ, "OPTBENCH_DRIFT": scale,

@@ -103,3 +103,22 @@ claims:
     better: fast
     than: slow
 """
+
+# Three optimizers, one of them DriftingAdam (its update scaled by $OPTBENCH_DRIFT), for the
+# run history.
+DRIFTING = """\
+optbench: 1
+suite: drifting
+seeds: [0, 1]
+defaults:
+  starts: 8
+  steps: 120
+  converge: {criterion: distance, tol: 1e-2}
+optimizers:
+  sgd:      {class: SGD, lr: 0.02}
+  adam:     {class: Adam, lr: 0.1}
+  drifting: {class: "optbench_testing:DriftingAdam", lr: 0.1}
+problems:
+  booth: {function: booth}
+  himmelblau: {function: himmelblau}
+"""

@@ -83,41 +83,9 @@ def kendall_s(values: Sequence[float]) -> int:
 
 def kendall_p(values: Sequence[float]) -> float:
     """Two-sided exact p-value of Kendall's S against run order, over every ordering of the
-    values, each equally likely where nothing drifts (ties included as they are)."""
-    observed = abs(kendall_s(values))
-    if observed == 0:
-        return 1.0
-    if len(set(values)) == len(values):
-        counts = _s_counts(len(values))
-        return sum(c for s, c in counts.items() if abs(s) >= observed) / math.factorial(len(values))
-    return _p_with_ties(tuple(_ranks(values)), observed)
-
-
-@functools.lru_cache(maxsize=None)
-def _s_counts(n: int) -> dict[int, int]:
-    """How many orderings of n distinct values have each S: the inversion counts (Mahonian
-    numbers), built one value at a time; S = pairs - 2 * inversions."""
-    inversions = {0: 1}
-    for size in range(1, n):
-        grown: dict[int, int] = {}
-        for count, ways in inversions.items():
-            for extra in range(size + 1):   # the new value goes before `extra` of the others
-                grown[count + extra] = grown.get(count + extra, 0) + ways
-        inversions = grown
-    pairs = n * (n - 1) // 2
-    return {pairs - 2 * k: ways for k, ways in inversions.items()}
-
-
-def _ranks(values: Sequence[float]) -> list[int]:
-    order = sorted(set(values))
-    return [order.index(v) for v in values]
-
-
-@functools.lru_cache(maxsize=4096)
-def _p_with_ties(ranks: tuple[int, ...], observed: int) -> float:
-    """Over the distinct arrangements of a multiset of ranks (each equally likely)."""
-    orders = set(itertools.permutations(ranks))
-    return sum(abs(kendall_s(order)) >= observed for order in orders) / len(orders)
+    values, each equally likely where nothing drifts (ties included as they are): the curve
+    test's permutation p-value, for one column."""
+    return _summed_kendall_p([[float(v) for v in values]])[0]
 
 
 def _filters(contains: dict[str, str | None], since: str | None) -> tuple[str, list[str]]:

@@ -8,29 +8,14 @@ import re
 import pytest
 
 from pytest_optbench.cli import main
+from suite_texts import DRIFTING
 
-SUITE = """\
-optbench: 1
-suite: drifting
-seeds: [0, 1]
-defaults:
-  starts: 8
-  steps: 120
-  converge: {criterion: distance, tol: 1e-2}
-optimizers:
-  sgd:      {class: SGD, lr: 0.02}
-  adam:     {class: Adam, lr: 0.1}
-  drifting: {class: "optbench_testing:DriftingAdam", lr: 0.1}
-problems:
-  booth: {function: booth}
-  himmelblau: {function: himmelblau}
-"""
 pytestmark = pytest.mark.slow
 
 
 def test_drift_is_found_for_the_drifting_optimizer_alone(pytester, monkeypatch, capsys):
     """Five runs, the drifting optimizer's update scaled 1.00, 1.01, ..., 1.04."""
-    pytester.makefile(".yaml", drifting=SUITE)
+    pytester.makefile(".yaml", drifting=DRIFTING)
     db = pytester.path / "h.sqlite"
     for run, scale in enumerate(("1.00", "1.01", "1.02", "1.03", "1.04")):
         monkeypatch.setenv("OPTBENCH_DRIFT", scale)
@@ -63,7 +48,7 @@ def test_drift_is_found_for_the_drifting_optimizer_alone(pytester, monkeypatch, 
 
 
 def test_results_files_are_imported_once(pytester, capsys):
-    pytester.makefile(".yaml", drifting=SUITE)
+    pytester.makefile(".yaml", drifting=DRIFTING)
     pytester.runpytest("drifting.yaml", "--optbench-update-baselines", "--optbench-json",
                        "r.json", "-p", "no:cacheprovider")
     db = str(pytester.path / "h.sqlite")
@@ -77,7 +62,7 @@ def test_results_files_are_imported_once(pytester, capsys):
 
 
 def test_a_damaged_history_costs_the_history_alone(pytester):
-    pytester.makefile(".yaml", drifting=SUITE)
+    pytester.makefile(".yaml", drifting=DRIFTING)
     (pytester.path / "h.sqlite").write_bytes(b"not a database" * 100)
     result = pytester.runpytest("drifting.yaml", "--optbench-history=h.sqlite",
                                 "--optbench-update-baselines", "--optbench-json", "r.json",
@@ -91,7 +76,7 @@ def test_a_damaged_history_costs_the_history_alone(pytester):
 
 
 def test_history_alone_uses_the_projects_folder(pytester):
-    pytester.makefile(".yaml", drifting=SUITE)
+    pytester.makefile(".yaml", drifting=DRIFTING)
     result = pytester.runpytest("drifting.yaml", "--optbench-history",
                                 "--optbench-update-baselines", "-p", "no:cacheprovider")
     assert result.ret == 0
@@ -99,7 +84,7 @@ def test_history_alone_uses_the_projects_folder(pytester):
 
 
 def test_the_trend_report_never_writes_into_a_folder_of_the_users(pytester, capsys):
-    pytester.makefile(".yaml", drifting=SUITE)
+    pytester.makefile(".yaml", drifting=DRIFTING)
     pytester.runpytest("drifting.yaml", "--optbench-history=h.sqlite",
                        "--optbench-update-baselines", "-p", "no:cacheprovider")
     mine = pytester.path / "mine"
